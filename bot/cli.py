@@ -1,0 +1,154 @@
+"""`governance-bot` command line (SPEC §1). Rules may add their own sub-commands (`add_cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.settings import SettingsError, load_settings
+
+
+def _die(message: str, code: int = 2) -> int:
+    print(f"governance-bot: {message}", file=sys.stderr)
+    return code
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.logsetup import configure_logging
+    from bot.server import create_app
+
+    try:
+        settings = load_settings()
+        settings.require_app()
+    except SettingsError as exc:
+        return _die(str(exc))
+    configure_logging(settings.log_level, settings.log_format, settings.secrets())
+    app = create_app(settings)
+    web.run_app(app, host=settings.host, port=settings.port, print=None,
+                shutdown_timeout=settings.shutdown_grace_seconds + 5, handle_signals=True)
+    return 0
+
+
+def cmd_config_validate(args: argparse.Namespace) -> int:
+    from bot.config import load_text
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"file: cannot read {args.file}: {exc}")
+        return 1
+    loaded = load_text(text)
+    if loaded.errors:
+        for error in loaded.errors:
+            print(error)
+        return 1
+    print(f"{args.file}: valid")
+    return 0
+
+
+def cmd_config_schema(args: argparse.Namespace) -> int:
+    from bot.config import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from bot.logsetup import configure_logging
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        return _die(str(exc))
+    configure_logging(settings.log_level, settings.log_format, settings.secrets())
+    try:
+        payload = json.loads(Path(args.payload).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return _die(f"cannot read payload {args.payload}: {exc}", 1)
+    config = None
+    if args.config:
+        from bot.config import load_text
+
+        config = load_text(Path(args.config).read_text(encoding="utf-8"))
+    try:
+        writes = asyncio.run(_replay(settings, args.event, payload, config, args.dry_run))
+    except SettingsError as exc:
+        return _die(str(exc))
+    except Exception as exc:
+        return _die(f"replay failed: {type(exc).__name__}: {exc}", 1)
+    if args.dry_run:
+        for method, path, body in writes:
+            print(f"{method} {path} {json.dumps(body, sort_keys=True) if body is not None else ''}".rstrip())
+        if not writes:
+            print("(no writes)")
+    return 0
+
+
+async def _replay(settings: Any, event: str, payload: dict, config: Any, dry_run: bool) -> list:
+    from bot.engine import Engine
+    from bot.github import GitHubApp
+    from bot.store import Store
+
+    if not settings.github_app_id:
+        raise SettingsError("GITHUB_APP_ID: required to read from GitHub")
+    github = GitHubApp(app_id=settings.github_app_id, private_key=settings.private_key_pem(),
+                       api_url=settings.github_api_url, graphql_url=settings.graphql_url)
+    if dry_run:
+        github.dry_run_writes = []
+    store = Store(settings.database_url)
+    try:
+        await store.create_schema()
+        engine = Engine(github=github, store=store, settings=settings, queue=None, config_override=config,
+                        dry_run=dry_run)
+        await engine.process(f"replay-{event}", event, payload)
+    finally:
+        await github.close()
+        await store.close()
+    return github.dry_run_writes or []
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="governance-bot", description="Repository governance as a GitHub App.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the webhook server")
+    serve.set_defaults(func=cmd_serve)
+
+    replay = sub.add_parser("replay", help="feed one webhook payload through the engine")
+    replay.add_argument("payload", help="a webhook payload JSON file")
+    replay.add_argument("--event", required=True, help="the X-GitHub-Event name, e.g. pull_request")
+    replay.add_argument("--config", help="use this rules file instead of the repository's")
+    replay.add_argument("--dry-run", action="store_true", help="print every write instead of sending it")
+    replay.set_defaults(func=cmd_replay)
+
+    config = sub.add_parser("config", help="rules-file tools")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    validate = config_sub.add_parser("validate", help="validate a rules file")
+    validate.add_argument("file")
+    validate.set_defaults(func=cmd_config_validate)
+    schema = config_sub.add_parser("schema", help="print the rules file's JSON Schema")
+    schema.set_defaults(func=cmd_config_schema)
+
+    from rules import RULES
+
+    for rule in RULES:
+        add_cli = getattr(rule, "add_cli", None)
+        if add_cli is not None:
+            add_cli(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

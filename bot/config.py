@@ -1,0 +1,191 @@
+"""The rules file: loading from GitHub (repository over organisation defaults), merging, validation.
+
+`.github/governance.yml` is read from the repository's default branch only, so a pull
+request that edits it cannot change what is enforced on itself. Sections are validated
+by the pydantic model each rule owns; every error becomes one `field.path: message` line.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import gidgethub
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+log = logging.getLogger(__name__)
+
+RULES_PATH = ".github/governance.yml"
+MAX_RULES_FILE_BYTES = 256 * 1024
+MAX_YAML_ALIASES = 64
+
+
+class RulesFileBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    extends: bool = True
+
+
+_model_cache: dict[tuple[str, ...], type[RulesFileBase]] = {}
+
+
+def rules_file_model() -> type[RulesFileBase]:
+    """The whole file's model, assembled from the registered rules' section models."""
+    from rules import RULES
+
+    key = tuple(rule.name for rule in RULES)
+    model = _model_cache.get(key)
+    if model is None:
+        fields: dict[str, Any] = {rule.name: (rule.config_model | None, None) for rule in RULES}
+        model = create_model("RulesFile", __base__=RulesFileBase, **fields)
+        _model_cache[key] = model
+    return model
+
+
+@dataclass
+class LoadedConfig:
+    """What the engine needs to know about a repository's rules."""
+
+    exists: bool
+    rules_file: RulesFileBase | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.exists and not self.errors and self.rules_file is not None
+
+    def section(self, name: str) -> Any | None:
+        """The validated section if present and enabled, else None."""
+        if self.rules_file is None:
+            return None
+        value = getattr(self.rules_file, name, None)
+        if value is None or not getattr(value, "enabled", True):
+            return None
+        return value
+
+
+class RulesFileError(Exception):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def parse_yaml(text: str, source: str = "") -> dict[str, Any]:
+    """Safe YAML with a size cap and an alias cap (no billion-laughs)."""
+    where = f"{source}: " if source else ""
+    if len(text.encode("utf-8", "replace")) > MAX_RULES_FILE_BYTES:
+        raise RulesFileError([f"{where}file: larger than {MAX_RULES_FILE_BYTES // 1024} KiB"])
+    try:
+        aliases = sum(1 for event in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(event, yaml.AliasEvent))
+        if aliases > MAX_YAML_ALIASES:
+            raise RulesFileError([f"{where}yaml: too many aliases ({aliases})"])
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        position = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RulesFileError([f"{where}yaml: {position}{problem}"]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise RulesFileError([f"{where}file: the top level must be a mapping of sections"])
+    return data
+
+
+def merge(org: dict[str, Any] | None, repo: dict[str, Any] | None) -> dict[str, Any]:
+    """Repository over organisation, key by key within each section; lists are replaced."""
+    if repo is not None and repo.get("extends") is False:
+        return dict(repo)
+    merged: dict[str, Any] = dict(org or {})
+    merged.pop("extends", None)
+    for key, value in (repo or {}).items():
+        base = merged.get(key)
+        if isinstance(base, dict) and isinstance(value, dict):
+            merged[key] = {**base, **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def _format_error(error: dict[str, Any]) -> str:
+    path = ".".join(str(part) for part in error["loc"]) or "file"
+    if error["type"] == "extra_forbidden":
+        return f"{path}: unknown key"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{path}: {message}"
+
+
+def validate(data: dict[str, Any]) -> tuple[RulesFileBase | None, list[str]]:
+    model = rules_file_model()
+    # A section written as `onboarding:` (YAML null) is present: it is on, with defaults.
+    normalised = {k: ({} if v is None and k in model.model_fields and k != "extends" else v) for k, v in data.items()}
+    try:
+        return model.model_validate(normalised), []
+    except ValidationError as exc:
+        return None, [_format_error(e) for e in exc.errors()]
+
+
+def load_text(text: str) -> LoadedConfig:
+    """Validate one rules file on its own (CLI `config validate`, `--config FILE`)."""
+    try:
+        data = parse_yaml(text)
+    except RulesFileError as exc:
+        return LoadedConfig(exists=True, errors=exc.errors)
+    rules_file, errors = validate(data)
+    return LoadedConfig(exists=True, rules_file=rules_file, errors=errors)
+
+
+async def _fetch(gh: gidgethub.abc.GitHubAPI, repository: str) -> str | None:
+    """The rules file's text on the default branch, None if absent (conditional GET, ETag-cached)."""
+    try:
+        item = await gh.getitem(f"/repos/{repository}/contents/{RULES_PATH}")
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) in (404, 403, 451):
+            return None
+        raise
+    if not isinstance(item, dict) or item.get("type") != "file":
+        return None
+    if item.get("size", 0) > MAX_RULES_FILE_BYTES:
+        return "\0" * (MAX_RULES_FILE_BYTES + 1)  # reported as too large by parse_yaml
+    content = item.get("content") or ""
+    return base64.b64decode(content).decode("utf-8", "replace")
+
+
+async def load(gh: gidgethub.abc.GitHubAPI, owner: str, repository: str) -> LoadedConfig:
+    """The effective rules for `repository` (owner/name): repository file over org defaults."""
+    repo_text = await _fetch(gh, repository)
+    org_text = None
+    org_repo = f"{owner}/.github"
+    if repository.lower() != org_repo.lower() and (repo_text is None or "extends" not in repo_text or _extends(repo_text)):
+        org_text = await _fetch(gh, org_repo)
+    if repo_text is None and org_text is None:
+        return LoadedConfig(exists=False)
+    errors: list[str] = []
+    repo_data = org_data = None
+    try:
+        repo_data = parse_yaml(repo_text, RULES_PATH) if repo_text is not None else None
+    except RulesFileError as exc:
+        errors.extend(exc.errors)
+    try:
+        org_data = parse_yaml(org_text, f"{org_repo}/{RULES_PATH}") if org_text is not None else None
+    except RulesFileError as exc:
+        errors.extend(exc.errors)
+    if errors:
+        return LoadedConfig(exists=True, errors=errors)
+    rules_file, errors = validate(merge(org_data, repo_data))
+    return LoadedConfig(exists=True, rules_file=rules_file, errors=errors)
+
+
+def _extends(text: str) -> bool:
+    """Whether a repository file inherits org defaults (cheap pre-check to skip the org read)."""
+    try:
+        data = parse_yaml(text)
+    except RulesFileError:
+        return True
+    return data.get("extends") is not False
+
+
+def json_schema() -> dict[str, Any]:
+    return rules_file_model().model_json_schema()

@@ -1,0 +1,230 @@
+"""EventContext: one delivery's view of GitHub, read lazily and at most once.
+
+Every rule of an event shares one context, so the pull request, its commits and files,
+permissions and memberships are each fetched once per event however many rules ask.
+The pull request is always read from the API (its current head), never trusted from
+the payload, because deliveries can arrive out of order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import gidgethub
+
+from bot.commands import Command, role_at_least
+
+if TYPE_CHECKING:
+    from bot.config import LoadedConfig
+    from bot.github import InstallationClient
+    from bot.settings import Settings
+    from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+PR_COMMITS_LIMIT = 250  # what GET /pulls/{n}/commits lists at most
+PR_FILES_LIMIT = 3000  # what GET /pulls/{n}/files lists at most
+
+
+class IncompleteData(Exception):
+    """GitHub could not give the complete change; rules fail closed on it (SPEC §5)."""
+
+
+def is_bot(user: dict[str, Any] | None) -> bool:
+    if not user:
+        return False
+    return user.get("type") == "Bot" or str(user.get("login", "")).endswith("[bot]")
+
+
+class EventContext:
+    def __init__(self, *, delivery_id: str, event: str, payload: dict[str, Any], gh: "InstallationClient",
+                 store: "Store", config: "LoadedConfig", settings: "Settings") -> None:
+        self.delivery_id = delivery_id
+        self.event = event
+        self.payload = payload
+        self.action: str | None = payload.get("action") if isinstance(payload.get("action"), str) else None
+        self.event_key = f"{event}.{self.action}" if self.action else event
+        self.gh = gh
+        self.store = store
+        self.config = config
+        self.settings = settings
+        repository = payload.get("repository") or {}
+        self.repository: dict[str, Any] = repository
+        self.repo_full_name: str = repository.get("full_name", "")
+        self.owner: str = (repository.get("owner") or {}).get("login") or self.repo_full_name.split("/")[0]
+        self.repo_name: str = repository.get("name") or self.repo_full_name.split("/")[-1]
+        self.installation_id: int | None = (payload.get("installation") or {}).get("id")
+        self.sender: dict[str, Any] = payload.get("sender") or {}
+        self.comment: dict[str, Any] | None = payload.get("comment") if event == "issue_comment" else None
+        self.commands: list[Command] = []
+        self.is_pr_evaluation = False
+        issue = payload.get("pull_request") or payload.get("issue") or {}
+        number = issue.get("number") if isinstance(issue, dict) else None
+        if number is None and isinstance(payload.get("number"), int):
+            number = payload["number"]
+        self.number: int | None = number
+        self.is_pull_request = "pull_request" in payload or bool((payload.get("issue") or {}).get("pull_request")) or (
+            event == "governance.reevaluate")
+        self._memo: dict[Any, asyncio.Future] = {}
+
+    # -- memoisation ---------------------------------------------------------------------------
+
+    async def memo(self, key: Any, factory: Callable[[], Awaitable[T]]) -> T:
+        """Run `factory` once per key for this event; concurrent callers share the result."""
+        future = self._memo.get(key)
+        if future is None:
+            future = asyncio.ensure_future(factory())
+            self._memo[key] = future
+        return await asyncio.shield(future)
+
+    def forget(self, key: Any) -> None:
+        self._memo.pop(key, None)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    async def pull_request(self) -> dict[str, Any]:
+        return await self.memo(("pr", self.number), lambda: self.gh.getitem(
+            f"/repos/{self.repo_full_name}/pulls/{self.number}"))
+
+    async def head_sha(self) -> str:
+        return (await self.pull_request())["head"]["sha"]
+
+    async def issue(self) -> dict[str, Any]:
+        return await self.memo(("issue", self.number), lambda: self.gh.getitem(
+            f"/repos/{self.repo_full_name}/issues/{self.number}"))
+
+    async def pr_commits(self) -> list[dict[str, Any]]:
+        """Every commit of the pull request, beyond the 250 the PR commits list gives."""
+        return await self.memo("commits", self._read_commits)
+
+    async def _read_commits(self) -> list[dict[str, Any]]:
+        pr = await self.pull_request()
+        expected = int(pr.get("commits") or 0)
+        if expected <= PR_COMMITS_LIMIT:
+            commits = [c async for c in self.gh.getiter(
+                f"/repos/{self.repo_full_name}/pulls/{self.number}/commits?per_page=100")]
+            if len(commits) >= expected:
+                return commits
+        return await self.compare_commits(pr["base"]["sha"], pr["head"]["sha"], expected)
+
+    async def compare_commits(self, base: str, head: str, expected: int | None = None) -> list[dict[str, Any]]:
+        """Commits of base...head through the compare API, checked against its total."""
+        commits: list[dict[str, Any]] = []
+        total: int | None = None
+        page = 1
+        while True:
+            data = await self.gh.getitem(
+                f"/repos/{self.repo_full_name}/compare/{base}...{head}?per_page=100&page={page}")
+            total = int(data.get("total_commits", 0))
+            batch = data.get("commits") or []
+            commits.extend(batch)
+            if not batch or len(commits) >= total:
+                break
+            page += 1
+            if page > 200:
+                break
+        if len(commits) < (total or 0) or (expected is not None and len(commits) < expected):
+            raise IncompleteData(
+                f"GitHub listed {len(commits)} of {max(total or 0, expected or 0)} commits; cannot check them all")
+        return commits
+
+    async def pr_files(self) -> list[dict[str, Any]]:
+        """Every changed file (GitHub's PR files shape). Beyond 3,000 files the tree API is used,
+        giving `filename`, `status` and `sha` without `patch`; if even that is incomplete,
+        IncompleteData is raised so rules fail closed."""
+        return await self.memo("files", self._read_files)
+
+    async def _read_files(self) -> list[dict[str, Any]]:
+        pr = await self.pull_request()
+        expected = int(pr.get("changed_files") or 0)
+        if expected <= PR_FILES_LIMIT:
+            files = [f async for f in self.gh.getiter(
+                f"/repos/{self.repo_full_name}/pulls/{self.number}/files?per_page=100")]
+            if len(files) >= expected:
+                return files
+        return await self._files_from_trees(pr)
+
+    async def _files_from_trees(self, pr: dict[str, Any]) -> list[dict[str, Any]]:
+        compare = await self.gh.getitem(
+            f"/repos/{self.repo_full_name}/compare/{pr['base']['sha']}...{pr['head']['sha']}?per_page=1")
+        merge_base = (compare.get("merge_base_commit") or {}).get("sha") or pr["base"]["sha"]
+        base_tree, head_tree = await asyncio.gather(self._tree(merge_base), self._tree(pr["head"]["sha"]))
+        files: list[dict[str, Any]] = []
+        for path, (sha, size) in head_tree.items():
+            old = base_tree.get(path)
+            if old is None:
+                files.append({"filename": path, "status": "added", "sha": sha, "size": size})
+            elif old[0] != sha:
+                files.append({"filename": path, "status": "modified", "sha": sha, "size": size})
+        for path, (sha, size) in base_tree.items():
+            if path not in head_tree:
+                files.append({"filename": path, "status": "removed", "sha": sha, "size": size})
+        return files
+
+    async def _tree(self, sha: str) -> dict[str, tuple[str, int]]:
+        data = await self.gh.getitem(f"/repos/{self.repo_full_name}/git/trees/{sha}?recursive=1")
+        if data.get("truncated"):
+            raise IncompleteData("the repository tree is too large for GitHub to list; cannot see every file")
+        return {e["path"]: (e["sha"], int(e.get("size") or 0)) for e in data.get("tree", []) if e.get("type") == "blob"}
+
+    async def file_text(self, path: str, ref: str) -> str | None:
+        """A file's text at `ref` (None if absent or binary)."""
+        async def read() -> str | None:
+            try:
+                item = await self.gh.getitem(f"/repos/{self.repo_full_name}/contents/{path}?ref={ref}")
+            except gidgethub.BadRequest as exc:
+                if int(exc.status_code) == 404:
+                    return None
+                raise
+            if not isinstance(item, dict) or item.get("encoding") != "base64":
+                return None
+            try:
+                return base64.b64decode(item.get("content") or "").decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        return await self.memo(("file", path, ref), read)
+
+    async def permission(self, login: str) -> str:
+        """The user's role on the repository: admin, maintain, write, triage, read or none."""
+        async def read() -> str:
+            try:
+                data = await self.gh.getitem(f"/repos/{self.repo_full_name}/collaborators/{login}/permission")
+            except gidgethub.BadRequest as exc:
+                if int(exc.status_code) in (403, 404):
+                    return "none"
+                raise
+            return data.get("role_name") or data.get("permission") or "none"
+        return await self.memo(("permission", login.lower()), read)
+
+    async def has_role(self, login: str, minimum: str) -> bool:
+        return role_at_least(await self.permission(login), minimum)
+
+    async def is_org_member(self, org: str, login: str) -> bool:
+        async def read() -> bool:
+            status = await self.gh.getstatus(f"/orgs/{org}/members/{login}")
+            return status == 204
+        return await self.memo(("org-member", org.lower(), login.lower()), read)
+
+    async def is_team_member(self, org: str, team_slug: str, login: str) -> bool:
+        async def read() -> bool:
+            try:
+                data = await self.gh.getitem(f"/orgs/{org}/teams/{team_slug}/memberships/{login}")
+            except gidgethub.BadRequest as exc:
+                if int(exc.status_code) in (403, 404):
+                    return False
+                raise
+            return data.get("state") == "active"
+        return await self.memo(("team-member", org.lower(), team_slug.lower(), login.lower()), read)
+
+    async def issue_comments(self) -> list[dict[str, Any]]:
+        return await self.memo(("comments", self.number), lambda: self._list(
+            f"/repos/{self.repo_full_name}/issues/{self.number}/comments?per_page=100"))
+
+    async def _list(self, url: str) -> list[dict[str, Any]]:
+        return [item async for item in self.gh.getiter(url)]

@@ -1,0 +1,210 @@
+"""The engine: one delivery in, rules evaluated, one combined outcome applied.
+
+Order of work for a delivery: installation client → rules file (repository over org
+defaults, default branch only) → which rules want this event → evaluate them (sharing
+one EventContext) → check the pull request's head has not moved → apply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+import gidgethub
+
+from bot import apply, report
+from bot.commands import Command, new_commands, parse_commands
+from bot.config import LoadedConfig, load
+from bot.context import EventContext, is_bot
+from bot.github import GitHubApp
+from bot.queue import DeliveryQueue, PermanentFailure, RetryLater
+from bot.rule import CommandHelp, Outcome, ReportSection, Rule, StatusUpdate
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+CONFIG_CONTEXT = "governance/config"
+PR_EVALUATION_ACTIONS = frozenset({"opened", "reopened", "synchronize", "edited", "ready_for_review"})
+REEVALUATE_EVENT = "governance.reevaluate"
+BUILTIN_COMMANDS = (
+    CommandHelp("/recheck", "/recheck", "evaluate every rule on this pull request again", "anyone"),
+    CommandHelp("/help", "/help", "list the commands this repository has on", "anyone"),
+)
+
+
+def active_rules(config: LoadedConfig) -> list[Rule]:
+    from rules import RULES
+
+    return [rule for rule in RULES if config.section(rule.name) is not None]
+
+
+def help_text(config: LoadedConfig) -> str:
+    lines = ["Commands this repository has on (write each at the start of a line of a comment):", ""]
+    commands = list(BUILTIN_COMMANDS) + [c for rule in active_rules(config) for c in rule.commands]
+    for command in commands:
+        lines.append(f"- `{command.usage}`: {command.help} ({command.who})")
+    return "\n".join(lines)
+
+
+class Engine:
+    def __init__(self, *, github: GitHubApp, store: Store, settings: Settings, queue: DeliveryQueue | None = None,
+                 config_override: LoadedConfig | None = None, dry_run: bool = False) -> None:
+        self.dry_run = dry_run
+        self.github = github
+        self.store = store
+        self.settings = settings
+        self.queue = queue
+        self.config_override = config_override
+
+    async def process(self, delivery_id: str, event: str, payload: dict[str, Any]) -> Outcome | None:
+        """Handle one delivery. Raises RetryLater/PermanentFailure for the queue to act on."""
+        if not isinstance(payload, dict):
+            raise PermanentFailure("payload is not a JSON object")
+        repository = payload.get("repository")
+        installation = payload.get("installation") or {}
+        if event == "ping" or not isinstance(repository, dict) or not installation.get("id"):
+            return None  # installation-level events: nothing to govern
+        if not isinstance(repository.get("full_name"), str):
+            raise PermanentFailure("payload.repository.full_name is missing")
+        gh = await self.github.client(int(installation["id"]))
+        try:
+            return await self._process(delivery_id, event, payload, gh)
+        except gidgethub.BadRequest as exc:
+            status = int(exc.status_code)
+            if status in (403, 429):
+                raise RetryLater(f"GitHub answered {status}: {exc}") from None
+            raise PermanentFailure(f"GitHub answered {status}: {exc}") from None
+        except gidgethub.GitHubBroken as exc:
+            raise RetryLater(f"GitHub answered {int(exc.status_code)}") from None
+
+    async def _process(self, delivery_id: str, event: str, payload: dict[str, Any], gh) -> Outcome | None:
+        ctx_config = self.config_override or await load(
+            gh, (payload["repository"].get("owner") or {}).get("login") or payload["repository"]["full_name"].split("/")[0],
+            payload["repository"]["full_name"])
+        if not ctx_config.exists:
+            log.debug("no rules file; nothing to do")
+            return None
+        ctx = EventContext(delivery_id=delivery_id, event=event, payload=payload, gh=gh, store=self.store,
+                           config=ctx_config, settings=self.settings)
+        ctx.commands = self._commands(ctx)
+        ctx.is_pr_evaluation = ctx.is_pull_request and ctx.number is not None and (
+            (event == "pull_request" and ctx.action in PR_EVALUATION_ACTIONS)
+            or event == REEVALUATE_EVENT
+            or any(c.name == "/recheck" for c in ctx.commands))
+        if ctx.is_pr_evaluation:
+            pr = await ctx.pull_request()
+            if pr.get("state") != "open":
+                ctx.is_pr_evaluation = False
+        if not ctx_config.valid:
+            return await self._report_invalid_config(ctx)
+
+        outcome = Outcome()
+        rules = [rule for rule in active_rules(ctx_config) if rule.wants(ctx)]
+        results = await asyncio.gather(*(rule.handle(ctx, ctx_config.section(rule.name)) for rule in rules),
+                                       return_exceptions=True)
+        sections: dict[str, ReportSection] = {}
+        failures: list[BaseException] = []
+        for rule, result in zip(rules, results):
+            if isinstance(result, BaseException):
+                failures.append(result)
+                log.warning("rule %s could not finish: %s: %s", rule.name, type(result).__name__, result)
+                if ctx.is_pr_evaluation and rule.status_context:
+                    outcome.statuses.append(StatusUpdate(
+                        rule.status_context, "error", "GitHub could not be read; retrying. Comment /recheck if this stays."))
+                continue
+            outcome.merge(result)
+            if result.report is not None and ctx.is_pr_evaluation:
+                sections[rule.name] = result.report
+        if any(c.name == "/help" for c in ctx.commands) and ctx.number is not None:
+            outcome.replies.append(help_text(ctx_config))
+        if ctx.is_pr_evaluation:
+            outcome.statuses.insert(0, StatusUpdate(CONFIG_CONTEXT, "success", "The rules file is valid."))
+        head = await self._head_unchanged(ctx)
+        await self._apply(ctx, outcome, head, sections, [r.name for r in active_rules(ctx_config)])
+        if failures:
+            first = failures[0]
+            if isinstance(first, (RetryLater, PermanentFailure)):
+                raise first
+            if isinstance(first, gidgethub.HTTPException):
+                raise first
+            raise RetryLater(f"{type(first).__name__}: {first}")
+        return outcome
+
+    def _commands(self, ctx: EventContext) -> list[Command]:
+        if ctx.event != "issue_comment" or ctx.comment is None or is_bot(ctx.comment.get("user") or ctx.sender):
+            return []
+        body = ctx.comment.get("body")
+        if ctx.action == "created":
+            return parse_commands(body)
+        if ctx.action == "edited":
+            previous = ((ctx.payload.get("changes") or {}).get("body") or {}).get("from")
+            return new_commands(body, previous)
+        return []
+
+    async def _head_unchanged(self, ctx: EventContext) -> str | None:
+        """The evaluated head, after checking it is still the PR's head (else re-run later)."""
+        if not ctx.is_pr_evaluation:
+            return None
+        evaluated = await ctx.head_sha()
+        ctx.forget(("pr", ctx.number))
+        current = await ctx.head_sha()
+        if current != evaluated:
+            raise RetryLater(f"head moved from {evaluated[:7]} to {current[:7]} during evaluation", delay=0.0)
+        return current
+
+    async def _report_invalid_config(self, ctx: EventContext) -> Outcome | None:
+        if not ctx.is_pr_evaluation:
+            log.info("rules file invalid; nothing runs until it is fixed: %s", "; ".join(ctx.config.errors))
+            return None
+        errors = "\n".join(f"- `{e}`" for e in ctx.config.errors)
+        section = ReportSection(
+            "Rules file", "The rules file `.github/governance.yml` (or the organisation's default in its `.github` "
+            "repository) is invalid, so no other rule runs until it is fixed:\n\n" + errors, needs_action=True)
+        count = len(ctx.config.errors)
+        outcome = Outcome(statuses=[StatusUpdate(
+            CONFIG_CONTEXT, "failure",
+            f"The rules file has {count} error{'s' if count != 1 else ''}: {ctx.config.errors[0]}"[:139])])
+        head = await self._head_unchanged(ctx)
+        await self._apply(ctx, outcome, head, {report.CONFIG_SECTION: section}, [report.CONFIG_SECTION])
+        return outcome
+
+    async def _apply(self, ctx: EventContext, outcome: Outcome, head: str | None,
+                     sections: dict[str, ReportSection], active: list[str]) -> None:
+        default_sha = head or (await ctx.head_sha() if ctx.is_pull_request and ctx.number and any(
+            s.sha is None for s in outcome.statuses) else None)
+        await apply.apply_statuses(ctx, outcome.statuses, default_sha)
+        await apply.apply_labels(ctx, outcome)
+        await apply.apply_people(ctx, outcome)
+        await apply.apply_comments(ctx, outcome)
+        if ctx.is_pr_evaluation:
+            if self.dry_run:  # state is not written in a dry run; render from what we have
+                current = {**await report.load_sections(ctx, active), **sections}
+            else:
+                if report.CONFIG_SECTION not in active:
+                    await report.clear_config_section(ctx)
+                await report.store_sections(ctx, sections, head)
+                current = await report.load_sections(ctx, active)
+            body = report.render(current, head)
+            await report.publish(ctx, body, needs_action=any(s.needs_action for s in current.values()),
+                                 remember=not self.dry_run)
+        if self.dry_run:
+            return
+        for target in outcome.reevaluate:
+            await self.enqueue_reevaluation(ctx, target.repository, target.number)
+        for callback in outcome.after_apply:
+            await callback()
+
+    async def enqueue_reevaluation(self, ctx: EventContext, repository: str, number: int) -> None:
+        if self.queue is None:
+            log.info("would re-evaluate %s#%s", repository, number)
+            return
+        owner, name = repository.split("/", 1)
+        payload = {"installation": {"id": ctx.installation_id},
+                   "repository": {"full_name": repository, "name": name, "owner": {"login": owner}},
+                   "number": number, "reason": ctx.delivery_id}
+        await self.queue.enqueue(f"reevaluate-{uuid.uuid4().hex}", REEVALUATE_EVENT, payload, json.dumps(payload))

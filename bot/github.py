@@ -1,0 +1,270 @@
+"""GitHub access: App JWT, installation tokens, and an API client with the policies SPEC §2 asks for.
+
+- Installation tokens are cached until a few minutes before `expires_at`.
+- Each installation has an ETag cache, so a repeated GET is a free 304.
+- Rate limits follow GitHub's guidance: `retry-after` first, then `x-ratelimit-reset`
+  when `x-ratelimit-remaining` is 0, else exponential backoff; 5xx are retried.
+  A wait longer than a worker should block becomes `RetryLater`, which reschedules
+  the delivery instead of holding a worker.
+- Writes are paced per installation (`WritePacer`), so one busy installation never
+  holds up the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import random
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import cachetools
+import gidgethub
+import gidgethub.aiohttp
+from gidgethub import apps, sansio
+
+from bot import metrics
+from bot.logsetup import register_secret
+from bot.queue import PermanentFailure, RetryLater
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = "governance-bot"
+TOKEN_REFRESH_MARGIN = 5 * 60  # seconds before expires_at a token stops being reused
+MAX_INLINE_WAIT = 30.0  # longer waits reschedule the delivery instead of blocking a worker
+MAX_ATTEMPTS = 5
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+
+
+class WritePacer:
+    """Per-installation pacing of writes: never concurrent, bursts under GitHub's ceilings.
+
+    A token bucket (`burst` writes at once, then `per_minute` sustained) behind a lock;
+    a secondary-rate-limit answer pauses this installation until `resume_at`.
+    """
+
+    def __init__(self, per_minute: float = 80.0, burst: float = 20.0) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = burst
+        self.tokens = burst
+        self.updated = time.monotonic()
+        self.resume_at = 0.0
+        self.lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        self.resume_at = max(self.resume_at, time.monotonic() + seconds)
+
+    async def acquire(self) -> None:
+        """Wait for this installation's turn to write; caller must `release()`."""
+        await self.lock.acquire()
+        try:
+            while True:
+                now = time.monotonic()
+                if now < self.resume_at:
+                    await asyncio.sleep(self.resume_at - now)
+                    continue
+                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+                self.updated = now
+                if self.tokens >= 1:
+                    self.tokens -= 1
+                    return
+                await asyncio.sleep((1 - self.tokens) / self.rate)
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def release(self) -> None:
+        self.lock.release()
+
+
+class InstallationClient(gidgethub.aiohttp.GitHubAPI):
+    """gidgethub's client for one installation, with metrics, pacing and retry policy."""
+
+    def __init__(self, session: aiohttp.ClientSession, *, token: str, installation_id: int, base_url: str,
+                 graphql_url: str, cache: cachetools.LRUCache, pacer: WritePacer,
+                 dry_run_writes: list[tuple[str, str, Any]] | None = None) -> None:
+        super().__init__(session, USER_AGENT, oauth_token=token, base_url=base_url, cache=cache)
+        self.installation_id = installation_id
+        self.graphql_url = graphql_url
+        self.pacer = pacer
+        self.request_count = 0
+        self.dry_run_writes = dry_run_writes
+
+    async def _request(self, method: str, url: str, headers: Mapping[str, str], body: bytes = b"") -> tuple[int, Mapping[str, str], bytes]:
+        is_write = method in WRITE_METHODS and url != self.graphql_url
+        if is_write and self.dry_run_writes is not None:
+            path = url.removeprefix(self.base_url)
+            self.dry_run_writes.append((method, path, json.loads(body) if body else None))
+            return 200, {"content-type": "application/json"}, b"{}"
+        if is_write:
+            await self.pacer.acquire()
+        try:
+            self.request_count += 1
+            try:
+                status, response_headers, data = await super()._request(method, url, headers, body)
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                metrics.github_api_calls.labels(method, "error").inc()
+                raise RetryLater(f"GitHub unreachable: {type(exc).__name__}") from None
+        finally:
+            if is_write:
+                self.pacer.release()
+        metrics.github_api_calls.labels(method, str(status)).inc()
+        remaining = response_headers.get("x-ratelimit-remaining")
+        if remaining is not None and remaining.isdigit():
+            metrics.rate_limit_remaining.labels(str(self.installation_id)).set(int(remaining))
+        return status, response_headers, data
+
+    async def handle_rate_limit_error(self, *, method: str, url: str, exception: gidgethub.HTTPException,
+                                      attempt: int) -> bool:
+        wait = retry_delay(exception, attempt)
+        if wait is None:
+            return False
+        if attempt >= MAX_ATTEMPTS:
+            raise RetryLater(f"{method} {_path(url)} still failing after {attempt} attempts: {exception.status_code}",
+                             delay=wait) from None
+        if _is_secondary_limit(exception):
+            self.pacer.pause(wait)
+        if wait > MAX_INLINE_WAIT:
+            raise RetryLater(f"rate limited on {method} {_path(url)}; retry in {wait:.0f}s", delay=wait) from None
+        log.info("%s %s answered %s; retrying in %.1fs", method, _path(url), int(exception.status_code), wait)
+        await asyncio.sleep(wait)
+        return True
+
+    async def graphql(self, query: str, **variables: Any) -> Any:  # type: ignore[override]
+        """GraphQL at this deployment's endpoint, with the same retry policy as REST."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await super().graphql(query, endpoint=self.graphql_url, **variables)
+            except gidgethub.GitHubBroken as exc:
+                if attempt >= MAX_ATTEMPTS:
+                    raise RetryLater(f"GraphQL failing: {exc}") from None
+                await asyncio.sleep(min(2 ** attempt, MAX_INLINE_WAIT) * random.uniform(0.5, 1.0))
+            except gidgethub.BadGraphQLRequest as exc:
+                if int(exc.status_code) in (403, 429) and attempt < MAX_ATTEMPTS:
+                    await asyncio.sleep(min(2 ** attempt, MAX_INLINE_WAIT))
+                    continue
+                raise
+
+
+def _path(url: str) -> str:
+    return url.split("?", 1)[0].split("//", 1)[-1].split("/", 1)[-1]
+
+
+def _is_secondary_limit(exc: gidgethub.HTTPException) -> bool:
+    if int(exc.status_code) not in (403, 429):
+        return False
+    return "retry-after" in exc.headers or "secondary rate limit" in str(exc).lower()
+
+
+def retry_delay(exc: gidgethub.HTTPException, attempt: int) -> float | None:
+    """Seconds to wait before retrying, or None when retrying cannot help.
+
+    Follows GitHub's documented order: `retry-after`; else `x-ratelimit-reset` when
+    `x-ratelimit-remaining` is 0; else exponential backoff for 403/429 secondary limits;
+    5xx get exponential backoff too.
+    """
+    status = int(exc.status_code)
+    headers = exc.headers or {}
+    backoff = min(2 ** (attempt - 1), 60) * random.uniform(0.5, 1.0)
+    if status in (403, 429):
+        retry_after = headers.get("retry-after")
+        if retry_after is not None:
+            try:
+                return max(float(retry_after), 0.0)
+            except ValueError:
+                return backoff
+        if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset", "").isdigit():
+            return max(int(headers["x-ratelimit-reset"]) - time.time(), 0.0) + 1.0
+        if status == 429 or "rate limit" in str(exc).lower():
+            return max(backoff, 60.0 if attempt > 1 else backoff)
+        return None
+    if status >= 500:
+        return backoff
+    return None
+
+
+def _expiry_ttu(_key: int, value: tuple[str, float], now: float) -> float:
+    """cachetools TLRU: a token is usable until a few minutes before it expires."""
+    return value[1] - TOKEN_REFRESH_MARGIN
+
+
+class GitHubApp:
+    """Process-wide GitHub access: one ClientSession, token and ETag caches, pacers."""
+
+    def __init__(self, *, app_id: str | None, private_key: str | None, api_url: str, graphql_url: str,
+                 writes_per_minute: float = 80.0, write_burst: float = 20.0) -> None:
+        self.app_id = app_id
+        self.private_key = private_key
+        self.api_url = api_url
+        self.graphql_url = graphql_url
+        self._session: aiohttp.ClientSession | None = None
+        self._tokens: cachetools.TLRUCache = cachetools.TLRUCache(maxsize=10_000, ttu=_expiry_ttu, timer=time.time)
+        self._token_locks: dict[int, asyncio.Lock] = {}
+        self._etag_caches: cachetools.LRUCache = cachetools.LRUCache(maxsize=2_000)
+        self._pacers: dict[int, WritePacer] = {}
+        self.dry_run_writes: list[tuple[str, str, Any]] | None = None
+        self.writes_per_minute = writes_per_minute
+        self.write_burst = write_burst
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    def pacer(self, installation_id: int) -> WritePacer:
+        pacer = self._pacers.get(installation_id)
+        if pacer is None:
+            pacer = self._pacers[installation_id] = WritePacer(self.writes_per_minute, self.write_burst)
+        return pacer
+
+    async def installation_token(self, installation_id: int) -> str:
+        cached = self._tokens.get(installation_id)
+        if cached is not None:
+            return cached[0]
+        lock = self._token_locks.setdefault(installation_id, asyncio.Lock())
+        async with lock:
+            cached = self._tokens.get(installation_id)
+            if cached is not None:
+                return cached[0]
+            if not self.app_id or not self.private_key:
+                raise PermanentFailure("GitHub App credentials are not configured")
+            bootstrap = gidgethub.aiohttp.GitHubAPI(self.session, USER_AGENT, base_url=self.api_url)
+            try:
+                response = await apps.get_installation_access_token(
+                    bootstrap, installation_id=str(installation_id), app_id=self.app_id, private_key=self.private_key
+                )
+            except gidgethub.HTTPException as exc:
+                metrics.github_api_calls.labels("POST", str(int(exc.status_code))).inc()
+                if int(exc.status_code) >= 500 or int(exc.status_code) in (403, 429):
+                    raise RetryLater(f"installation token: {int(exc.status_code)}") from None
+                raise PermanentFailure(f"installation token refused: {int(exc.status_code)}") from None
+            except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                raise RetryLater(f"GitHub unreachable: {type(exc).__name__}") from None
+            metrics.github_api_calls.labels("POST", "201").inc()
+            token = response["token"]
+            register_secret(token)
+            expires = dt.datetime.fromisoformat(response["expires_at"].replace("Z", "+00:00")).timestamp()
+            self._tokens[installation_id] = (token, expires)
+            return token
+
+    async def client(self, installation_id: int) -> InstallationClient:
+        token = await self.installation_token(installation_id)
+        cache = self._etag_caches.get(installation_id)
+        if cache is None:
+            cache = self._etag_caches[installation_id] = cachetools.LRUCache(maxsize=500)
+        return InstallationClient(
+            self.session, token=token, installation_id=installation_id, base_url=self.api_url,
+            graphql_url=self.graphql_url, cache=cache, pacer=self.pacer(installation_id),
+            dry_run_writes=self.dry_run_writes,
+        )

@@ -1,0 +1,339 @@
+"""The durable delivery queue: a `deliveries` table that workers claim from.
+
+Why a table and not memory: a delivery answered with 202 must survive a crash, and
+several replicas must share the work. A claim is one atomic UPDATE that also enforces
+"one subject at a time" (a subject is a repository plus a PR/issue number); a claim
+holds a lease that the worker renews, so work held by a dead process returns to the
+queue when its lease expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from bot import metrics
+from bot.logsetup import delivery_context
+from bot.store import Store, deliveries
+
+log = logging.getLogger(__name__)
+
+_CLAIM_LOCK_KEY = 7_402_117_002
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    event: str
+    action: str | None
+    installation_id: int | None
+    repository: str | None
+    subject: str | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+class RetryLater(Exception):
+    """Raised by processing code when the work should run again later (rate limit, 5xx...)."""
+
+    def __init__(self, message: str, delay: float | None = None) -> None:
+        super().__init__(message)
+        self.delay = delay
+
+
+class PermanentFailure(Exception):
+    """Raised when retrying cannot help (a 4xx that is not a rate limit, a bad payload)."""
+
+
+def subject_of(event: str, payload: dict[str, Any]) -> str | None:
+    """The unit of serialisation: `owner/repo#number` (or a merge group's head)."""
+    repo = (payload.get("repository") or {}).get("full_name")
+    if not repo:
+        return None
+    for key in ("pull_request", "issue"):
+        item = payload.get(key)
+        if isinstance(item, dict) and item.get("number") is not None:
+            return f"{repo}#{item['number']}"
+    if isinstance(payload.get("number"), int):
+        return f"{repo}#{payload['number']}"
+    group = payload.get("merge_group")
+    if isinstance(group, dict) and group.get("head_sha"):
+        return f"{repo}@{group['head_sha']}"
+    return None
+
+
+def describe(event: str, payload: dict[str, Any]) -> tuple[str | None, int | None, str | None]:
+    action = payload.get("action") if isinstance(payload.get("action"), str) else None
+    installation = payload.get("installation") or {}
+    installation_id = installation.get("id") if isinstance(installation.get("id"), int) else None
+    repository = (payload.get("repository") or {}).get("full_name")
+    return action, installation_id, repository if isinstance(repository, str) else None
+
+
+class DeliveryQueue:
+    def __init__(self, store: Store, *, lease_seconds: float = 60.0, max_attempts: int = 6,
+                 retry_base_seconds: float = 2.0) -> None:
+        self.store = store
+        self.lease_seconds = lease_seconds
+        self.max_attempts = max_attempts
+        self.retry_base_seconds = retry_base_seconds
+        self.owner = uuid.uuid4().hex[:16]
+        self.wakeup = asyncio.Event()
+
+    async def enqueue(self, delivery_id: str, event: str, payload: dict[str, Any], raw: str | None = None) -> bool:
+        """Store a delivery. True if it was accepted for processing, False if it is a duplicate.
+
+        A delivery id already queued, in progress or done is a duplicate; one that
+        failed is GitHub's redelivery and is queued again.
+        """
+        action, installation_id, repository = describe(event, payload)
+        now = time.time()
+        values = dict(
+            id=delivery_id, event=event, action=action, installation_id=installation_id,
+            repository=repository, subject=subject_of(event, payload),
+            payload=raw if raw is not None else json.dumps(payload), received_at=now,
+            state="queued", attempts=0, available_at=now,
+        )
+        try:
+            async with self.store.transaction() as conn:
+                await conn.execute(deliveries.insert().values(**values))
+        except IntegrityError:
+            async with self.store.transaction() as conn:
+                result = await conn.execute(
+                    update(deliveries)
+                    .where(deliveries.c.id == delivery_id, deliveries.c.state == "failed")
+                    .values(state="queued", attempts=0, available_at=now, lease_owner=None, lease_until=None,
+                            payload=values["payload"])
+                )
+            if result.rowcount != 1:
+                return False
+        self.wakeup.set()
+        return True
+
+    async def claim(self) -> Delivery | None:
+        """Atomically take the oldest ready delivery whose subject nobody is working on."""
+        now = time.time()
+        d = deliveries.alias("d")
+        p = deliveries.alias("p")
+        busy = (
+            select(p.c.id)
+            .where(p.c.subject == d.c.subject, p.c.state == "processing", p.c.lease_until >= now, p.c.id != d.c.id)
+            .exists()
+        )
+        ready = ((d.c.state == "queued") & (d.c.available_at <= now)) | (
+            (d.c.state == "processing") & (d.c.lease_until < now)
+        )
+        candidate = (
+            select(d.c.id).where(ready, (d.c.subject.is_(None)) | ~busy).order_by(d.c.received_at).limit(1)
+        ).scalar_subquery()
+        stmt = (
+            update(deliveries)
+            .where(
+                deliveries.c.id == candidate,
+                ((deliveries.c.state == "queued") | ((deliveries.c.state == "processing") & (deliveries.c.lease_until < now))),
+            )
+            .values(state="processing", lease_owner=self.owner, lease_until=now + self.lease_seconds,
+                    attempts=deliveries.c.attempts + 1)
+            .returning(deliveries.c.id, deliveries.c.event, deliveries.c.action, deliveries.c.installation_id,
+                       deliveries.c.repository, deliveries.c.subject, deliveries.c.payload, deliveries.c.attempts)
+        )
+        async with self.store.transaction() as conn:
+            if self.store.is_postgres:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK_KEY})
+            row = (await conn.execute(stmt)).first()
+        if row is None:
+            return None
+        try:
+            payload = json.loads(row.payload)
+        except ValueError:
+            payload = {}
+        return Delivery(row.id, row.event, row.action, row.installation_id, row.repository, row.subject, payload,
+                        row.attempts)
+
+    async def heartbeat(self, delivery_id: str) -> None:
+        async with self.store.transaction() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == self.owner)
+                .values(lease_until=time.time() + self.lease_seconds)
+            )
+
+    async def complete(self, delivery_id: str) -> None:
+        async with self.store.transaction() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == self.owner)
+                .values(state="done", finished_at=time.time(), lease_owner=None, lease_until=None, last_error=None)
+            )
+
+    async def fail(self, delivery: Delivery, error: str, *, permanent: bool, delay: float | None = None) -> bool:
+        """Record a failure; returns True if the delivery is now final (`failed`)."""
+        final = permanent or delivery.attempts >= self.max_attempts
+        if final:
+            values: dict[str, Any] = dict(state="failed", finished_at=time.time())
+        else:
+            backoff = self.retry_base_seconds * (2 ** (delivery.attempts - 1))
+            backoff = min(backoff, 600.0) * random.uniform(0.8, 1.2)
+            values = dict(state="queued", available_at=time.time() + max(backoff, delay or 0.0))
+        async with self.store.transaction() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery.id, deliveries.c.lease_owner == self.owner)
+                .values(last_error=error[:2000], lease_owner=None, lease_until=None, **values)
+            )
+        if not final:
+            self.wakeup.set()
+        return final
+
+    async def release_mine(self) -> int:
+        """Give back work this process holds (shutdown); the attempt is not counted."""
+        async with self.store.transaction() as conn:
+            result = await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.lease_owner == self.owner, deliveries.c.state == "processing")
+                .values(state="queued", lease_owner=None, lease_until=None, available_at=time.time(),
+                        attempts=deliveries.c.attempts - 1)
+            )
+        return result.rowcount or 0
+
+    async def depth(self) -> int:
+        async with self.store.engine.connect() as conn:
+            value = await conn.scalar(
+                select(func.count()).select_from(deliveries).where(deliveries.c.state.in_(("queued", "processing")))
+            )
+        return int(value or 0)
+
+    async def get(self, delivery_id: str) -> dict[str, Any] | None:
+        async with self.store.engine.connect() as conn:
+            row = (await conn.execute(select(deliveries).where(deliveries.c.id == delivery_id))).mappings().first()
+        return dict(row) if row else None
+
+
+Processor = Callable[[Delivery], Awaitable[None]]
+
+
+class WorkerPool:
+    """`WORKERS` tasks that claim and process deliveries until stopped."""
+
+    def __init__(self, queue: DeliveryQueue, processor: Processor, *, workers: int, idle_poll: float = 0.5,
+                 shutdown_grace: float = 20.0) -> None:
+        self.queue = queue
+        self.processor = processor
+        self.workers = workers
+        self.idle_poll = idle_poll
+        self.shutdown_grace = shutdown_grace
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = asyncio.Event()
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def start(self) -> None:
+        for index in range(self.workers):
+            self._tasks.append(asyncio.create_task(self._run(index), name=f"worker-{index}"))
+
+    async def _run(self, index: int) -> None:
+        while not self._stopping.is_set():
+            try:
+                delivery = await self.queue.claim()
+            except Exception as exc:  # database down: wait and try again, never crash
+                log.warning("claim failed (%s); retrying", type(exc).__name__)
+                await self._sleep(1.0)
+                continue
+            if delivery is None:
+                self.queue.wakeup.clear()
+                await self._wait_for_work()
+                continue
+            self._active += 1
+            self._idle.clear()
+            try:
+                await self._process(delivery)
+            finally:
+                self._active -= 1
+                if self._active == 0:
+                    self._idle.set()
+                # Another worker may be waiting for this subject.
+                self.queue.wakeup.set()
+
+    async def _wait_for_work(self) -> None:
+        waiter = asyncio.create_task(self.queue.wakeup.wait())
+        stopper = asyncio.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait({waiter, stopper}, timeout=self.idle_poll, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            stopper.cancel()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _process(self, delivery: Delivery) -> None:
+        token = delivery_context.set(
+            {"delivery": delivery.id, "event": delivery.event, "action": delivery.action,
+             "repository": delivery.repository}
+        )
+        started = time.monotonic()
+        heartbeat = asyncio.create_task(self._heartbeat(delivery.id))
+        try:
+            await self.processor(delivery)
+        except asyncio.CancelledError:
+            raise
+        except RetryLater as exc:
+            final = await self.queue.fail(delivery, f"retry: {exc}", permanent=False, delay=exc.delay)
+            metrics.deliveries_failed.labels(delivery.event, str(final).lower()).inc()
+            log.warning("delivery will be retried: %s%s", exc, " (gave up)" if final else "")
+        except PermanentFailure as exc:
+            await self.queue.fail(delivery, str(exc), permanent=True)
+            metrics.deliveries_failed.labels(delivery.event, "true").inc()
+            log.error("delivery failed: %s", exc)
+        except Exception as exc:
+            final = await self.queue.fail(delivery, f"{type(exc).__name__}: {exc}", permanent=False)
+            metrics.deliveries_failed.labels(delivery.event, str(final).lower()).inc()
+            log.exception("delivery failed (attempt %s)%s", delivery.attempts, ", giving up" if final else "")
+        else:
+            await self.queue.complete(delivery.id)
+            metrics.deliveries_processed.labels(delivery.event).inc()
+        finally:
+            heartbeat.cancel()
+            metrics.processing_seconds.labels(delivery.event).observe(time.monotonic() - started)
+            delivery_context.reset(token)
+
+    async def _heartbeat(self, delivery_id: str) -> None:
+        interval = max(self.queue.lease_seconds / 3, 0.2)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.queue.heartbeat(delivery_id)
+            except Exception as exc:
+                log.warning("lease renewal failed: %s", type(exc).__name__)
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+    async def stop(self) -> None:
+        """Stop claiming, let in-flight work finish for a bounded time, release the rest."""
+        self._stopping.set()
+        if not self._tasks:
+            return
+        done, pending = await asyncio.wait(self._tasks, timeout=self.shutdown_grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        released = await self.queue.release_mine()
+        if released:
+            log.info("released %d unfinished deliveries for another worker", released)
+        self._tasks.clear()

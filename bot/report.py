@@ -1,0 +1,113 @@
+"""The sticky report comment: one per pull request, found by its marker, edited in place.
+
+Each rule's latest section is stored per pull request, so an event that runs only some
+rules still renders the whole report. Nothing is posted while every rule passes; once
+posted, the comment is updated to say so.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import gidgethub
+from sqlalchemy import delete, select
+
+from bot.rule import ReportSection
+from bot.store import report_comments, report_sections
+
+if TYPE_CHECKING:
+    from bot.context import EventContext
+
+log = logging.getLogger(__name__)
+
+REPORT_MARKER = "<!-- governance-bot:report -->"
+CONFIG_SECTION = "config"
+
+
+def render(sections: dict[str, ReportSection], head_sha: str | None) -> str | None:
+    """The comment body, or None when nothing needs action (nothing to post)."""
+    pending = [s for s in sections.values() if s.needs_action]
+    at = f" at `{head_sha[:7]}`" if head_sha else ""
+    if not pending:
+        lines = [REPORT_MARKER, "## Governance report", "", f"✅ Everything passes{at}. Nothing more to do here."]
+        return "\n".join(lines)
+    lines = [REPORT_MARKER, "## Governance report", "",
+             f"Some checks need your attention{at}. This comment is updated as you push or comment.", ""]
+    for section in pending:
+        lines += [f"### ❌ {section.title}", "", section.body.strip(), ""]
+    passing = [s.title for s in sections.values() if not s.needs_action]
+    if passing:
+        lines += ["---", "✅ Passing: " + ", ".join(passing)]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+async def store_sections(ctx: "EventContext", sections: dict[str, ReportSection], head_sha: str | None) -> None:
+    async with ctx.store.transaction() as conn:
+        for rule, section in sections.items():
+            await ctx.store.upsert(conn, report_sections, {
+                "repository": ctx.repo_full_name, "number": ctx.number, "rule": rule, "head_sha": head_sha,
+                "needs_action": section.needs_action, "title": section.title, "body": section.body,
+                "updated_at": time.time(),
+            }, keys=["repository", "number", "rule"])
+
+
+async def load_sections(ctx: "EventContext", active: list[str]) -> dict[str, ReportSection]:
+    async with ctx.store.engine.connect() as conn:
+        rows = (await conn.execute(select(report_sections).where(
+            report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number))).all()
+    by_rule = {r.rule: ReportSection(r.title, r.body, r.needs_action) for r in rows}
+    return {name: by_rule[name] for name in active if name in by_rule}
+
+
+async def clear_config_section(ctx: "EventContext") -> None:
+    async with ctx.store.transaction() as conn:
+        await conn.execute(delete(report_sections).where(
+            report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number,
+            report_sections.c.rule == CONFIG_SECTION))
+
+
+async def publish(ctx: "EventContext", body: str | None, needs_action: bool, remember: bool = True) -> None:
+    """Create or edit the one report comment so that it reads `body`."""
+    async with ctx.store.engine.connect() as conn:
+        row = (await conn.execute(select(report_comments).where(
+            report_comments.c.repository == ctx.repo_full_name, report_comments.c.number == ctx.number))).first()
+    comment_id, current = (row.comment_id, row.body) if row else (None, None)
+    if comment_id is None:
+        found = await find_existing(ctx)
+        if found is not None:
+            comment_id, current = found["id"], found.get("body")
+    if body is None or (comment_id is None and not needs_action):
+        return
+    if current == body and comment_id is not None:
+        if remember and row is None:
+            await _remember(ctx, comment_id, body)
+        return
+    if comment_id is not None:
+        try:
+            await ctx.gh.patch(f"/repos/{ctx.repo_full_name}/issues/comments/{comment_id}", data={"body": body})
+        except gidgethub.BadRequest as exc:
+            if int(exc.status_code) != 404:
+                raise
+            comment_id = None  # somebody deleted it: post a new one
+    if comment_id is None:
+        created = await ctx.gh.post(f"/repos/{ctx.repo_full_name}/issues/{ctx.number}/comments", data={"body": body})
+        comment_id = created.get("id") if isinstance(created, dict) else None
+    if comment_id is not None and remember:
+        await _remember(ctx, comment_id, body)
+
+
+async def find_existing(ctx: "EventContext") -> dict | None:
+    """Our report comment, searched across every page of comments."""
+    for comment in await ctx.issue_comments():
+        if (comment.get("user") or {}).get("type") == "Bot" and (comment.get("body") or "").startswith(REPORT_MARKER):
+            return comment
+    return None
+
+
+async def _remember(ctx: "EventContext", comment_id: int, body: str) -> None:
+    async with ctx.store.transaction() as conn:
+        await ctx.store.upsert(conn, report_comments, {
+            "repository": ctx.repo_full_name, "number": ctx.number, "comment_id": comment_id, "body": body,
+        }, keys=["repository", "number"])

@@ -1,0 +1,123 @@
+"""What a rule is, and what it returns. Rules decide; the engine writes.
+
+A rule owns one section of the rules file (its `config_model`), declares the events
+and commands it reacts to (so `/help` and the README's event list come from one place),
+and returns an `Outcome`. It never writes to GitHub itself, which keeps rules testable
+without HTTP and makes `replay --dry-run` free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from bot.context import EventContext
+
+StatusState = Literal["success", "failure", "pending", "error"]
+
+
+class RuleConfig(BaseModel):
+    """Base of every rules-file section: unknown keys are errors; `enabled: false` turns it off."""
+
+    model_config = ConfigDict(extra="forbid")
+    enabled: bool = True
+
+
+@dataclass
+class StatusUpdate:
+    context: str
+    state: StatusState
+    description: str
+    sha: str | None = None  # default: the pull request's current head
+    target_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.description) > 140:
+            self.description = self.description[:139] + "…"
+
+
+@dataclass
+class ReportSection:
+    """A rule's part of the sticky report comment."""
+
+    title: str
+    body: str
+    needs_action: bool
+
+
+@dataclass
+class Comment:
+    """A separate comment. With a `marker`, it is posted at most once per issue/PR."""
+
+    body: str
+    marker: str | None = None
+
+
+@dataclass
+class Reevaluate:
+    """Ask the engine to evaluate another pull request (queued as its own delivery)."""
+
+    repository: str  # owner/name
+    number: int
+
+
+@dataclass
+class Outcome:
+    statuses: list[StatusUpdate] = field(default_factory=list)
+    report: ReportSection | None = None
+    add_labels: list[str] = field(default_factory=list)
+    remove_labels: list[str] = field(default_factory=list)
+    label_colors: dict[str, str] = field(default_factory=dict)
+    comments: list[Comment] = field(default_factory=list)
+    replies: list[str] = field(default_factory=list)
+    reviewers: list[str] = field(default_factory=list)
+    add_assignees: list[str] = field(default_factory=list)
+    remove_assignees: list[str] = field(default_factory=list)
+    reevaluate: list[Reevaluate] = field(default_factory=list)
+    # Run after every write of this event succeeded (e.g. remember a welcome was posted).
+    after_apply: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def merge(self, other: "Outcome") -> None:
+        for name in ("statuses", "add_labels", "remove_labels", "comments", "replies", "reviewers",
+                     "add_assignees", "remove_assignees", "reevaluate", "after_apply"):
+            getattr(self, name).extend(getattr(other, name))
+        self.label_colors.update(other.label_colors)
+
+
+@dataclass(frozen=True)
+class CommandHelp:
+    name: str  # "/label"
+    usage: str  # "/label NAME…"
+    help: str
+    who: str  # "triage permission, or anyone for anyone_may_apply labels"
+
+
+class Rule:
+    """Base class for rules. Subclasses set the class attributes and implement `handle`."""
+
+    name: ClassVar[str]  # the rules-file section
+    config_model: ClassVar[type[RuleConfig]]
+    status_context: ClassVar[str | None] = None  # e.g. "governance/cla"
+    # Runs on every evaluation of a pull request (opened, synchronize, /recheck, re-evaluation...).
+    evaluates_pull_requests: ClassVar[bool] = False
+    # Other events it reacts to, as "event.action" (e.g. "issues.opened", "pull_request.closed").
+    events: ClassVar[frozenset[str]] = frozenset()
+    commands: ClassVar[tuple[CommandHelp, ...]] = ()
+    # GitHub App permissions and webhook events this rule needs (README's registration table).
+    permissions: ClassVar[dict[str, str]] = {}
+    webhook_events: ClassVar[tuple[str, ...]] = ()
+
+    def wants(self, ctx: "EventContext") -> bool:
+        if self.evaluates_pull_requests and ctx.is_pr_evaluation:
+            return True
+        if ctx.event_key in self.events:
+            return True
+        names = {c.name for c in self.commands}
+        return any(cmd.name in names for cmd in ctx.commands)
+
+    async def handle(self, ctx: "EventContext", config: Any) -> Outcome:
+        raise NotImplementedError

@@ -1,0 +1,152 @@
+"""The HTTP side: /webhook (verify, store, answer), /healthz, /readyz, /metrics.
+
+The webhook answer never waits for rule evaluation or GitHub: a delivery is verified,
+stored durably in the queue, and answered 202; workers do the rest.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+import gidgethub
+from aiohttp import web
+from gidgethub import sansio
+
+from bot import metrics
+from bot.engine import Engine
+from bot.github import GitHubApp
+from bot.queue import Delivery, DeliveryQueue, WorkerPool
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class BotState:
+    settings: Settings
+    store: Store
+    queue: DeliveryQueue
+    github: GitHubApp
+    engine: Engine
+    pool: WorkerPool
+
+
+STATE_KEY = web.AppKey("governance_bot_state", BotState)
+
+
+def _reject(status: int, message: str) -> web.Response:
+    metrics.webhook_rejected.labels(str(status)).inc()
+    return web.json_response({"error": message}, status=status)
+
+
+async def webhook(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    if request.content_length is not None and request.content_length > state.settings.max_body_bytes:
+        return _reject(413, "payload too large")
+    try:
+        body = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        return _reject(413, "payload too large")
+    signature = request.headers.get("X-Hub-Signature-256")
+    if not signature:
+        return _reject(401, "missing X-Hub-Signature-256")
+    secret = state.settings.github_webhook_secret.get_secret_value() if state.settings.github_webhook_secret else ""
+    try:
+        if not signature.startswith("sha256="):
+            raise gidgethub.ValidationFailure("not a sha256 signature")
+        sansio.validate_event(body, signature=signature, secret=secret)
+    except gidgethub.ValidationFailure:
+        return _reject(401, "invalid signature")
+    event = request.headers.get("X-GitHub-Event")
+    delivery_id = request.headers.get("X-GitHub-Delivery")
+    if not event or not delivery_id:
+        return _reject(400, "missing X-GitHub-Event or X-GitHub-Delivery")
+    if len(delivery_id) > 128 or len(event) > 64:
+        return _reject(400, "malformed X-GitHub-Event or X-GitHub-Delivery")
+    if request.content_type != "application/json":
+        return _reject(415, "expected Content-Type: application/json")
+    try:
+        text = body.decode("utf-8")
+        payload = json.loads(text)
+    except (UnicodeDecodeError, ValueError):
+        return _reject(400, "body is not valid JSON")
+    if not isinstance(payload, dict):
+        return _reject(400, "body is not a JSON object")
+    if event == "ping":
+        return web.json_response({"ok": True, "zen": payload.get("zen")}, status=200)
+    try:
+        accepted = await state.queue.enqueue(delivery_id, event, payload, text)
+    except Exception as exc:  # the database is down: GitHub will show the failure and can redeliver
+        log.error("could not store delivery %s: %s", delivery_id, type(exc).__name__)
+        return web.json_response({"error": "could not store the delivery"}, status=503)
+    if not accepted:
+        return web.json_response({"ok": True, "duplicate": True}, status=200)
+    metrics.deliveries_received.labels(event).inc()
+    return web.json_response({"ok": True, "queued": delivery_id}, status=202)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    if await request.app[STATE_KEY].store.ping():
+        return web.json_response({"ok": True, "database": "reachable"})
+    return web.json_response({"ok": False, "database": "unreachable"}, status=503)
+
+
+async def metrics_endpoint(request: web.Request) -> web.Response:
+    try:
+        metrics.queue_depth.set(await request.app[STATE_KEY].queue.depth())
+    except Exception:
+        pass  # keep serving the other metrics while the database is away
+    return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8",
+                        headers={"X-Content-Type-Options": "nosniff"})
+
+
+def build_state(settings: Settings, *, github: GitHubApp | None = None, start_workers: bool = True) -> BotState:
+    store = Store(settings.database_url)
+    queue = DeliveryQueue(store, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts,
+                          retry_base_seconds=settings.retry_base_seconds)
+    github = github or GitHubApp(
+        app_id=settings.github_app_id, private_key=settings.private_key_pem() if (
+            settings.github_private_key or settings.github_private_key_path) else None,
+        api_url=settings.github_api_url, graphql_url=settings.graphql_url,
+        writes_per_minute=settings.writes_per_minute, write_burst=settings.write_burst)
+    engine = Engine(github=github, store=store, settings=settings, queue=queue)
+
+    async def process(delivery: Delivery) -> None:
+        await engine.process(delivery.id, delivery.event, delivery.payload)
+
+    pool = WorkerPool(queue, process, workers=settings.workers, shutdown_grace=settings.shutdown_grace_seconds)
+    return BotState(settings, store, queue, github, engine, pool)
+
+
+def create_app(settings: Settings, *, github: GitHubApp | None = None, start_workers: bool = True) -> web.Application:
+    app = web.Application(client_max_size=settings.max_body_bytes + 1)
+    state = build_state(settings, github=github)
+    app[STATE_KEY] = state
+    app.router.add_post("/webhook", webhook)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_endpoint)
+
+    async def startup(_app: web.Application) -> None:
+        await state.store.create_schema()
+        if start_workers:
+            state.pool.start()
+
+    async def shutdown(_app: web.Application) -> None:
+        await state.pool.stop()
+
+    async def cleanup(_app: web.Application) -> None:
+        await state.github.close()
+        await state.store.close()
+
+    app.on_startup.append(startup)
+    app.on_shutdown.append(shutdown)
+    app.on_cleanup.append(cleanup)
+    return app

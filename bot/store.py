@@ -1,0 +1,162 @@
+"""Database: engine set-up, the shared table metadata, and the framework's own tables.
+
+Rules declare their own tables on `metadata` (in their module), so one `create_all`
+at start-up creates or extends the schema for every rule. SQLite is the embedded
+default (WAL mode); PostgreSQL (asyncpg) serves several replicas.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    event,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
+
+metadata = MetaData()
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", String(128), primary_key=True),
+    Column("event", String(64), nullable=False),
+    Column("action", String(64)),
+    Column("installation_id", BigInteger),
+    Column("repository", String(300)),
+    Column("subject", String(320)),
+    Column("payload", Text, nullable=False),
+    Column("received_at", Float, nullable=False),
+    Column("state", String(16), nullable=False),  # queued | processing | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("available_at", Float, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", Float),
+    Column("finished_at", Float),
+)
+Index("ix_deliveries_claim", deliveries.c.state, deliveries.c.available_at)
+Index("ix_deliveries_subject", deliveries.c.subject, deliveries.c.state)
+
+report_comments = Table(
+    "report_comments",
+    metadata,
+    Column("repository", String(300), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("comment_id", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+report_sections = Table(
+    "report_sections",
+    metadata,
+    Column("repository", String(300), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("rule", String(64), primary_key=True),
+    Column("head_sha", String(64)),
+    Column("needs_action", Boolean, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+# Serialises schema creation across replicas starting together (PostgreSQL advisory lock key).
+_SCHEMA_LOCK_KEY = 7_402_117_001
+
+
+def async_url(url: str) -> str:
+    """Map the user-facing DATABASE_URL onto SQLAlchemy's async drivers."""
+    if url.startswith("sqlite+aiosqlite://"):
+        return url
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://"):]
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix):]
+    raise ValueError(f"unsupported DATABASE_URL scheme: {url.split(':', 1)[0]}")
+
+
+class Store:
+    """Owns the async engine. Everything that is state lives here, never in process memory."""
+
+    def __init__(self, url: str) -> None:
+        self.url = async_url(url)
+        self.is_postgres = self.url.startswith("postgresql")
+        kwargs: dict = {"pool_pre_ping": True}
+        if self.is_postgres:
+            kwargs.update(pool_size=10, max_overflow=20)
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if not self.is_postgres:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    async def create_schema(self) -> None:
+        """Create missing tables; safe when several replicas start at once."""
+        # Rules register their tables on import.
+        import rules  # noqa: F401
+
+        async with self.engine.begin() as conn:
+            if self.is_postgres:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
+            await conn.run_sync(metadata.create_all)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as conn:
+            yield conn
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(select(1))
+            return True
+        except Exception as exc:  # any driver error means "not ready"
+            log.warning("database not reachable: %s", type(exc).__name__)
+            return False
+
+    def insert(self, table: Table):
+        """A dialect-aware INSERT that supports on_conflict_* (upserts)."""
+        return pg_insert(table) if self.is_postgres else sqlite_insert(table)
+
+    async def upsert(self, conn: AsyncConnection, table: Table, values: dict, keys: list[str]) -> None:
+        stmt = self.insert(table).values(**values)
+        update = {k: v for k, v in values.items() if k not in keys}
+        if update:
+            stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+        await conn.execute(stmt)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - exercised by every test
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def now() -> float:
+    return time.time()
