@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 USER_AGENT = "governance-bot"
 TOKEN_REFRESH_MARGIN = 5 * 60  # seconds before expires_at a token stops being reused
 MAX_INLINE_WAIT = 30.0  # longer waits reschedule the delivery instead of blocking a worker
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 4  # per request; beyond that the delivery itself is retried later
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
@@ -86,8 +86,9 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
 
     def __init__(self, session: aiohttp.ClientSession, *, token: str, installation_id: int, base_url: str,
                  graphql_url: str, cache: cachetools.LRUCache, pacer: WritePacer,
-                 dry_run_writes: list[tuple[str, str, Any]] | None = None) -> None:
+                 dry_run_writes: list[tuple[str, str, Any]] | None = None, backoff_base: float = 1.0) -> None:
         super().__init__(session, USER_AGENT, oauth_token=token, base_url=base_url, cache=cache)
+        self.backoff_base = backoff_base
         self.installation_id = installation_id
         self.graphql_url = graphql_url
         self.pacer = pacer
@@ -120,7 +121,7 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
 
     async def handle_rate_limit_error(self, *, method: str, url: str, exception: gidgethub.HTTPException,
                                       attempt: int) -> bool:
-        wait = retry_delay(exception, attempt)
+        wait = retry_delay(exception, attempt, self.backoff_base)
         if wait is None:
             return False
         if attempt >= MAX_ATTEMPTS:
@@ -144,10 +145,10 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
             except gidgethub.GitHubBroken as exc:
                 if attempt >= MAX_ATTEMPTS:
                     raise RetryLater(f"GraphQL failing: {exc}") from None
-                await asyncio.sleep(min(2 ** attempt, MAX_INLINE_WAIT) * random.uniform(0.5, 1.0))
+                await asyncio.sleep(min(self.backoff_base * 2 ** attempt, MAX_INLINE_WAIT) * random.uniform(0.5, 1.0))
             except gidgethub.BadGraphQLRequest as exc:
                 if int(exc.status_code) in (403, 429) and attempt < MAX_ATTEMPTS:
-                    await asyncio.sleep(min(2 ** attempt, MAX_INLINE_WAIT))
+                    await asyncio.sleep(min(self.backoff_base * 2 ** attempt, MAX_INLINE_WAIT))
                     continue
                 raise
 
@@ -162,7 +163,7 @@ def _is_secondary_limit(exc: gidgethub.HTTPException) -> bool:
     return "retry-after" in exc.headers or "secondary rate limit" in str(exc).lower()
 
 
-def retry_delay(exc: gidgethub.HTTPException, attempt: int) -> float | None:
+def retry_delay(exc: gidgethub.HTTPException, attempt: int, base: float = 1.0) -> float | None:
     """Seconds to wait before retrying, or None when retrying cannot help.
 
     Follows GitHub's documented order: `retry-after`; else `x-ratelimit-reset` when
@@ -171,7 +172,7 @@ def retry_delay(exc: gidgethub.HTTPException, attempt: int) -> float | None:
     """
     status = int(exc.status_code)
     headers = exc.headers or {}
-    backoff = min(2 ** (attempt - 1), 60) * random.uniform(0.5, 1.0)
+    backoff = min(base * 2 ** (attempt - 1), 60) * random.uniform(0.5, 1.0)
     if status in (403, 429):
         retry_after = headers.get("retry-after")
         if retry_after is not None:
@@ -182,7 +183,7 @@ def retry_delay(exc: gidgethub.HTTPException, attempt: int) -> float | None:
         if headers.get("x-ratelimit-remaining") == "0" and headers.get("x-ratelimit-reset", "").isdigit():
             return max(int(headers["x-ratelimit-reset"]) - time.time(), 0.0) + 1.0
         if status == 429 or "rate limit" in str(exc).lower():
-            return max(backoff, 60.0 if attempt > 1 else backoff)
+            return backoff if attempt == 1 else max(backoff, 60.0 * min(base, 1.0))
         return None
     if status >= 500:
         return backoff
@@ -198,7 +199,8 @@ class GitHubApp:
     """Process-wide GitHub access: one ClientSession, token and ETag caches, pacers."""
 
     def __init__(self, *, app_id: str | None, private_key: str | None, api_url: str, graphql_url: str,
-                 writes_per_minute: float = 80.0, write_burst: float = 20.0) -> None:
+                 writes_per_minute: float = 80.0, write_burst: float = 20.0, backoff_base: float = 1.0) -> None:
+        self.backoff_base = backoff_base
         self.app_id = app_id
         self.private_key = private_key
         self.api_url = api_url
@@ -266,5 +268,5 @@ class GitHubApp:
         return InstallationClient(
             self.session, token=token, installation_id=installation_id, base_url=self.api_url,
             graphql_url=self.graphql_url, cache=cache, pacer=self.pacer(installation_id),
-            dry_run_writes=self.dry_run_writes,
+            dry_run_writes=self.dry_run_writes, backoff_base=self.backoff_base,
         )

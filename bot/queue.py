@@ -306,6 +306,7 @@ class WorkerPool:
         else:
             await self.queue.complete(delivery.id)
             metrics.deliveries_processed.labels(delivery.event).inc()
+            log.info("processed in %.0f ms (attempt %d)", (time.monotonic() - started) * 1000, delivery.attempts)
         finally:
             heartbeat.cancel()
             metrics.processing_seconds.labels(delivery.event).observe(time.monotonic() - started)
@@ -333,7 +334,12 @@ class WorkerPool:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        released = await self.queue.release_mine()
+        try:
+            released = await self.queue.release_mine()
+        except Exception as exc:  # database away: the leases expire and another worker takes over
+            log.warning("could not hand back unfinished deliveries (%s); their leases will expire",
+                        type(exc).__name__)
+            released = 0
         if released:
             log.info("released %d unfinished deliveries for another worker", released)
         self._tasks.clear()

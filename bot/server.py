@@ -115,7 +115,8 @@ def build_state(settings: Settings, *, github: GitHubApp | None = None, start_wo
         app_id=settings.github_app_id, private_key=settings.private_key_pem() if (
             settings.github_private_key or settings.github_private_key_path) else None,
         api_url=settings.github_api_url, graphql_url=settings.graphql_url,
-        writes_per_minute=settings.writes_per_minute, write_burst=settings.write_burst)
+        writes_per_minute=settings.writes_per_minute, write_burst=settings.write_burst,
+        backoff_base=min(settings.retry_base_seconds, 1.0))
     engine = Engine(github=github, store=store, settings=settings, queue=queue)
 
     async def process(delivery: Delivery) -> None:

@@ -1,0 +1,41 @@
+"""Shared fixtures: an RSA key for the App, the fake GitHub, and the running bot."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.fakegithub import FakeGitHub
+from tests.harness import BotHarness, make_settings
+
+
+@pytest.fixture(scope="session")
+def app_key() -> tuple[str, bytes]:
+    """A throwaway App private key (PEM) and its public key for the fake to verify JWTs."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public
+
+
+@pytest.fixture
+async def fake(app_key):
+    github = FakeGitHub(public_key_pem=app_key[1])
+    await github.start()
+    yield github
+    await github.close()
+
+
+@pytest.fixture
+def bot_settings(fake, app_key, tmp_path):
+    return make_settings(api_url=fake.url, private_key=app_key[0], db_path=tmp_path / "governance.db")
+
+
+@pytest.fixture
+async def bot(bot_settings):
+    harness = BotHarness(bot_settings)
+    await harness.start()
+    yield harness
+    await harness.close()

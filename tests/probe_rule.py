@@ -1,0 +1,43 @@
+"""A small rule used only by the framework's tests, so the engine can be tested on its own.
+
+It passes when the PR title starts with the configured prefix, labels what it probed,
+and offers one command that needs triage permission.
+"""
+
+from __future__ import annotations
+
+from bot.context import EventContext
+from bot.rule import CommandHelp, Outcome, ReportSection, Rule, RuleConfig, StatusUpdate
+
+
+class ProbeConfig(RuleConfig):
+    title_prefix: str = "feat"
+    label: str = "probed"
+    note: str = ""
+
+
+class ProbeRule(Rule):
+    name = "probe"
+    config_model = ProbeConfig
+    status_context = "governance/probe"
+    evaluates_pull_requests = True
+    commands = (CommandHelp("/probe", "/probe", "say hello", "triage permission"),)
+
+    async def handle(self, ctx: EventContext, config: ProbeConfig) -> Outcome:
+        outcome = Outcome()
+        if ctx.is_pr_evaluation:
+            pr = await ctx.pull_request()
+            ok = pr["title"].startswith(config.title_prefix)
+            outcome.statuses.append(StatusUpdate(
+                self.status_context, "success" if ok else "failure",
+                "Title is fine." if ok else f"Start the title with '{config.title_prefix}'."))
+            outcome.report = ReportSection("Probe", f"Start the title with `{config.title_prefix}`.{config.note}",
+                                           needs_action=not ok)
+            outcome.add_labels.append(config.label)
+        for command in ctx.commands:
+            if command.name == "/probe":
+                if await ctx.has_role(ctx.sender["login"], "triage"):
+                    outcome.replies.append("hello")
+                else:
+                    outcome.replies.append(f"@{ctx.sender['login']} `/probe` needs triage permission.")
+        return outcome
