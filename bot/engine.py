@@ -107,7 +107,7 @@ class Engine:
         rules = [rule for rule in active_rules(ctx_config) if rule.wants(ctx)]
         results = await asyncio.gather(*(rule.handle(ctx, ctx_config.section(rule.name)) for rule in rules),
                                        return_exceptions=True)
-        sections: dict[str, ReportSection] = {}
+        sections: dict[str, ReportSection | None] = {}
         failures: list[BaseException] = []
         for rule, result in zip(rules, results):
             if isinstance(result, BaseException):
@@ -118,8 +118,8 @@ class Engine:
                         rule.status_context, "error", "GitHub could not be read; retrying. Comment /recheck if this stays."))
                 continue
             outcome.merge(result)
-            if result.report is not None and ctx.is_pr_evaluation:
-                sections[rule.name] = result.report
+            if ctx.is_pr_evaluation and (result.report is not None or rule.evaluates_pull_requests):
+                sections[rule.name] = result.report  # None: the rule has nothing to say any more
         if any(c.name == "/help" for c in ctx.commands) and ctx.number is not None:
             outcome.replies.append(help_text(ctx_config))
         if ctx.is_pr_evaluation:
@@ -174,7 +174,7 @@ class Engine:
         return outcome
 
     async def _apply(self, ctx: EventContext, outcome: Outcome, head: str | None,
-                     sections: dict[str, ReportSection], active: list[str]) -> None:
+                     sections: dict[str, ReportSection | None], active: list[str]) -> None:
         default_sha = head or (await ctx.head_sha() if ctx.is_pull_request and ctx.number and any(
             s.sha is None for s in outcome.statuses) else None)
         await apply.apply_statuses(ctx, outcome.statuses, default_sha)
@@ -184,6 +184,7 @@ class Engine:
         if ctx.is_pr_evaluation:
             if self.dry_run:  # state is not written in a dry run; render from what we have
                 current = {**await report.load_sections(ctx, active), **sections}
+                current = {name: section for name, section in current.items() if section is not None}
             else:
                 if report.CONFIG_SECTION not in active:
                     await report.clear_config_section(ctx)

@@ -43,9 +43,15 @@ def render(sections: dict[str, ReportSection], head_sha: str | None) -> str | No
     return "\n".join(lines).rstrip() + "\n"
 
 
-async def store_sections(ctx: "EventContext", sections: dict[str, ReportSection], head_sha: str | None) -> None:
+async def store_sections(ctx: "EventContext", sections: dict[str, ReportSection | None], head_sha: str | None) -> None:
+    """Remember each rule's latest section for this PR (None forgets it)."""
     async with ctx.store.transaction() as conn:
         for rule, section in sections.items():
+            if section is None:
+                await conn.execute(delete(report_sections).where(
+                    report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number,
+                    report_sections.c.rule == rule))
+                continue
             await ctx.store.upsert(conn, report_sections, {
                 "repository": ctx.repo_full_name, "number": ctx.number, "rule": rule, "head_sha": head_sha,
                 "needs_action": section.needs_action, "title": section.title, "body": section.body,
