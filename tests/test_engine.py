@@ -297,3 +297,41 @@ async def test_head_moved_during_evaluation_is_not_posted_for_the_old_head(fake,
     assert fake.statuses(REPO, old) == []
     assert fake.latest_status(REPO, "b" * 40, "governance/probe")["state"] == "failure"
     assert original is not None
+
+
+async def test_a_rate_limited_installation_does_not_hold_up_another(fake, bot):
+    """Installation 1 is told to back off for 2 s; installation 2's work goes through meanwhile."""
+    pr_slow = setup_repo(fake)
+    fake.add_repo("other/gadgets", installation_id=7)
+    fake.set_file("other/gadgets", ".github/governance.yml", RULES_FILE)
+    pr_fast = fake.add_pull_request("other/gadgets", 5, author="dana", title="fix", head_sha="c" * 40)
+    fake.fail("POST", rf"/repos/{REPO}/statuses/.*", status=403, times=1, headers={"retry-after": "2"},
+              body={"message": "You have exceeded a secondary rate limit."})
+    await bot.deliver("pull_request", pull_request_event(fake, REPO, 1))
+    await asyncio.sleep(0.3)  # installation 1 is now paused
+    fast_payload = pull_request_event(fake, "other/gadgets", 5)
+    fast_payload["installation"]["id"] = 7
+    await bot.deliver("pull_request", fast_payload)
+    await bot.settle()
+    slow_posts = [r for r in fake.requests if r.method == "POST" and r.path.startswith(f"/repos/{REPO}/statuses/")
+                  and r.status == 201]
+    fast_posts = [r for r in fake.requests if r.method == "POST" and r.path.startswith("/repos/other/gadgets/statuses/")]
+    assert slow_posts and fast_posts
+    assert max(r.at for r in fast_posts) < min(r.at for r in slow_posts)
+    assert fake.latest_status("other/gadgets", pr_fast["head"]["sha"], "governance/probe")["state"] == "failure"
+    assert fake.latest_status(REPO, pr_slow["head"]["sha"], "governance/probe")["state"] == "failure"
+
+
+async def test_writes_of_one_installation_are_never_concurrent(fake, bot):
+    for number in range(1, 7):
+        setup_repo(fake, number=number) if number == 1 else fake.add_pull_request(
+            REPO, number, author="dana", title="fix", head_sha=f"{number:040x}")
+    fake.latency = 0.05
+    await asyncio.gather(*(bot.deliver("pull_request", pull_request_event(fake, REPO, n)) for n in range(1, 7)))
+    await bot.settle()
+    writes = sorted((r for r in fake.writes()), key=lambda r: r.at)
+    assert len(writes) >= 12
+    # Each write is answered after `latency`; a write starting before the previous one was answered
+    # would be concurrent. `at` is recorded when the request arrives.
+    gaps = [b.at - a.at for a, b in zip(writes, writes[1:])]
+    assert min(gaps) >= 0.045
