@@ -13,6 +13,7 @@ import base64
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
 
 import gidgethub
 
@@ -177,7 +178,8 @@ class EventContext:
         """A file's text at `ref` (None if absent or binary)."""
         async def read() -> str | None:
             try:
-                item = await self.gh.getitem(f"/repos/{self.repo_full_name}/contents/{path}?ref={ref}")
+                item = await self.gh.getitem(
+                    f"/repos/{self.repo_full_name}/contents/{quote(path, safe='/')}?ref={quote(ref, safe='')}")
             except gidgethub.BadRequest as exc:
                 if int(exc.status_code) == 404:
                     return None

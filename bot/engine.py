@@ -195,10 +195,11 @@ class Engine:
                                  remember=not self.dry_run)
         if self.dry_run:
             return
-        for target in outcome.reevaluate:
-            await self.enqueue_reevaluation(ctx, target.repository, target.number)
+        # State first, so a re-evaluation (of this or another PR) sees what this event recorded.
         for callback in outcome.after_apply:
             await callback()
+        for target in outcome.reevaluate:
+            await self.enqueue_reevaluation(ctx, target.repository, target.number)
 
     async def enqueue_reevaluation(self, ctx: EventContext, repository: str, number: int) -> None:
         if self.queue is None:
