@@ -4,7 +4,13 @@
 - :mod:`.spdx`: SPDX expressions compared as expressions;
 - :mod:`.check`: reading a file's leading comment block, verdicts per file;
 - :mod:`.fix`: the header to paste, and inserting it safely (``--fix``);
-- :mod:`.gitattributes`: ``linguist-generated`` / ``linguist-vendored`` lookups.
+- :mod:`.gitattributes`: ``linguist-generated`` / ``linguist-vendored`` lookups;
+- :mod:`.policy`: a rules file's scope (include/exclude/paths/prose) and per-file verdicts;
+- :mod:`.patch`: an added file's content from its PR patch;
+- :mod:`.report`: the status description and the report section's Markdown.
+
+Not imported here, because they reach beyond text: :mod:`.config` (the rules-file
+section), :mod:`.github` (batched reads at a PR head) and :mod:`.cli` (``headers check``).
 """
 
 from .check import (

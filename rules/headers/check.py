@@ -496,6 +496,9 @@ def check_file(
 
     if language.is_prose and not include_prose:
         return verdict(VerdictKind.SKIPPED, skip_reason=SkipReason.PROSE, detail=language.name)
+    if not text.lstrip("\ufeff").strip():
+        # An empty file (an `__init__.py`, a `.gitkeep`) holds nothing to license.
+        return verdict(VerdictKind.SKIPPED, skip_reason=SkipReason.EMPTY)
     if is_generated(text):
         return verdict(VerdictKind.SKIPPED, skip_reason=SkipReason.GENERATED)
     info = find_header(text, language)

@@ -79,6 +79,8 @@ class SkipReason(str, enum.Enum):
     GENERATED = "generated"
     PROSE = "prose"
     UNKNOWN_LANGUAGE = "unknown language"
+    EMPTY = "empty"
+    NOT_A_FILE = "not a regular file"
 
 
 @dataclass(frozen=True)
