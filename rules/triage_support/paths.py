@@ -1,0 +1,60 @@
+"""Path labels: gitignore-style globs on the files a pull request changes.
+
+A renamed file counts under its old and its new path, so moving files out of `docs/`
+still labels the pull request `area/docs`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pathspec import GitIgnoreSpec
+
+
+class GlobError(ValueError):
+    """The glob cannot be used; the message says why."""
+
+
+def check_glob(glob: str) -> str:
+    """Validate one gitignore-style glob (used by the rules-file model)."""
+    if not glob.strip():
+        raise GlobError("a glob must not be empty")
+    if glob.lstrip().startswith("#"):
+        raise GlobError(f"{glob!r} is a comment in gitignore syntax, so it matches nothing; escape it as \\#")
+    try:
+        spec = GitIgnoreSpec.from_lines([glob])
+    except Exception as exc:  # pathspec raises its own error types, which vary by version
+        raise GlobError(f"invalid glob {glob!r}: {exc}") from None
+    if not any(pattern.include is not None for pattern in spec.patterns):
+        raise GlobError(f"{glob!r} matches nothing")
+    return glob
+
+
+@functools.lru_cache(maxsize=256)
+def compile_globs(globs: tuple[str, ...]) -> GitIgnoreSpec:
+    """One spec for a list of globs; later `!negations` take files back out, as in .gitignore."""
+    return GitIgnoreSpec.from_lines(globs)
+
+
+def changed_paths(files: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every path a change touches: the filename, and the previous one of a rename."""
+    paths: list[str] = []
+    for item in files:
+        for key in ("filename", "previous_filename"):
+            value = item.get(key)
+            if isinstance(value, str) and value:
+                paths.append(value)
+    return paths
+
+
+def path_labels(paths_config: Mapping[str, Iterable[str]], paths: Iterable[str]) -> list[str]:
+    """Labels (in rules-file order) whose globs match at least one path."""
+    paths = list(paths)
+    labels: list[str] = []
+    for label, globs in paths_config.items():
+        spec = compile_globs(tuple(globs))
+        if any(spec.match_file(path) for path in paths):
+            labels.append(label)
+    return labels
