@@ -448,3 +448,59 @@ def test_adversarial_lines_are_fast():
     for path in ("a.py", "a.ts", "a.go"):
         find_forbidden_imports(path, patch_of(*nasty), EE)
     assert time.perf_counter() - started < 2.0
+
+
+# ---------------------------------------------------------------------------
+# Go modules found in go.mod files, and patches rebuilt from contents
+# ---------------------------------------------------------------------------
+
+
+def test_go_nested_modules_resolve_under_their_folder():
+    cp = CommercialPaths(["server/enterprise/**"])
+    modules = [("github.com/org/repo/server/v8", "server"), ("github.com/org/repo", "")]
+    patch = patch_of('import "github.com/org/repo/server/v8/enterprise/ldap"', 'import "github.com/other/enterprise/x"')
+    assert hits("server/app/a.go", patch, cp, go_modules=modules) == [(1, "server/enterprise/ldap")]
+    # a nested module importing its parent module's commercial folder
+    patch = patch_of('import "github.com/org/repo/server/enterprise/x"')
+    assert hits("tools/a.go", patch, cp, go_modules=[("github.com/org/repo/tools", "tools"),
+                                                       ("github.com/org/repo", "")]) == [(1, "server/enterprise/x")]
+
+
+def test_go_modules_exclude_third_party_paths_that_end_in_ee():
+    patch = patch_of('import "github.com/other/lib/ee/x"')
+    assert hits("cmd/a.go", patch) == [(1, "ee/x")]  # without a module: by trailing segments
+    assert hits("cmd/a.go", patch, go_modules=[("github.com/org/repo", "")]) == []
+
+
+def test_resolve_go_import_with_module_folder():
+    assert resolve_go_import("example.com/m/ee/x", "example.com/m", "sub") == ("sub/ee/x",)
+    assert resolve_go_import("example.com/m", "example.com/m", "sub") == ("sub",)
+    assert resolve_go_import("example.com/m", "example.com/m") == ()
+
+
+class TestPatchFromContents:
+    def test_new_lines_are_added_and_numbered(self):
+        from rules.boundary import patch_from_contents
+
+        patch = patch_from_contents("import os\nx = 1\n", "import os\nimport ee.a\nx = 1\nimport ee.b\n")
+        assert added_lines(patch) == [(2, "import ee.a"), (4, "import ee.b")]
+
+    def test_moved_and_repeated_lines(self):
+        from rules.boundary import patch_from_contents
+
+        # a line already in the old file is not new where it moved; a second copy is
+        patch = patch_from_contents("import ee.a\ny = 2\n", "y = 2\nimport ee.a\nimport ee.a\n")
+        assert added_lines(patch) == [(3, "import ee.a")]
+
+    def test_new_file_and_crlf(self):
+        from rules.boundary import patch_from_contents
+
+        assert added_lines(patch_from_contents(None, "a\r\nb\r\n")) == [(1, "a"), (2, "b")]
+        assert patch_from_contents("x\n", "") == ""
+
+    def test_block_context_is_kept(self):
+        from rules.boundary import patch_from_contents
+
+        old = 'package main\n\nimport (\n\t"fmt"\n)\n'
+        new = 'package main\n\nimport (\n\t"fmt"\n\t"github.com/org/repo/ee/x"\n)\n'
+        assert hits("a.go", patch_from_contents(old, new), go_module="github.com/org/repo") == [(5, "ee/x")]

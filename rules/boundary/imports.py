@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_PYTHON_ROOTS",
     "parse_patch",
     "added_lines",
+    "patch_from_contents",
     "language_for",
     "find_imports",
     "find_forbidden_imports",
@@ -148,6 +149,35 @@ def parse_patch(patch: str | None) -> list[PatchLine]:
 def added_lines(patch: str | None) -> list[tuple[int, str]]:
     """``(new_line_number, text)`` for every added line of ``patch``."""
     return [(pl.new_line, pl.text) for pl in parse_patch(patch) if pl.kind == "+"]  # type: ignore[misc]
+
+
+def patch_from_contents(base_text: str | None, head_text: str) -> str:
+    """A one-hunk patch over the whole new file, for files GitHub gives no ``patch`` for
+    (diffs too large, PRs beyond 3,000 files).
+
+    A new line counts as added unless the old file holds the same line (each old line
+    matches one new line). That is linear in the file size, unlike a real diff, and it
+    is what an import check needs: a line already present in the old file imports
+    nothing new, wherever it moved. Every new line is in the hunk, so block imports
+    (``import (`` in Go, ``from x import (`` in Python) keep their context.
+    """
+    head_lines = head_text.replace("\r\n", "\n").split("\n")
+    if head_lines and head_lines[-1] == "":
+        head_lines.pop()
+    if not head_lines:
+        return ""
+    remaining: dict[str, int] = {}
+    if base_text:
+        for line in base_text.replace("\r\n", "\n").split("\n"):
+            remaining[line] = remaining.get(line, 0) + 1
+    out = [f"@@ -0,0 +1,{len(head_lines)} @@"]
+    for line in head_lines:
+        if remaining.get(line, 0) > 0:
+            remaining[line] -= 1
+            out.append(" " + line)
+        else:
+            out.append("+" + line)
+    return "\n".join(out)
 
 
 # ---------------------------------------------------------------------------
@@ -579,11 +609,12 @@ _GO_QUOTED_RE = re.compile(r'"([^"\s]{1,%d})"' % _MAX_SPEC)
 _GO_DECL_RE = re.compile(r"^(?:package|func|type|var|const)\b")
 
 
-def resolve_go_import(import_path: str, go_module: str | None = None) -> tuple[str, ...]:
+def resolve_go_import(import_path: str, go_module: str | None = None, module_dir: str = "") -> tuple[str, ...]:
     """Repository paths (directories) a Go import path may refer to.
 
     With ``go_module`` only paths inside that module count (the module prefix
-    is cut off). Without it every trailing run of segments is a candidate, so
+    is cut off and ``module_dir``, the folder holding its ``go.mod``, put in
+    front). Without it every trailing run of segments is a candidate, so
     ``github.com/org/repo/ee/x`` is checked as ``ee/x`` (and ``repo/ee/x`` …).
     """
     ip = import_path.strip().strip("/")
@@ -592,16 +623,33 @@ def resolve_go_import(import_path: str, go_module: str | None = None) -> tuple[s
     if go_module:
         mod = go_module.strip().strip("/")
         if ip == mod:
-            return ()  # the module root itself: not a commercial sub-path by itself
-        if ip.startswith(mod + "/"):
-            rel = normalize_repo_path(ip[len(mod) + 1:])
-            return (rel,) if rel else ()
-        return ()
+            rel = ""
+        elif ip.startswith(mod + "/"):
+            rel = ip[len(mod) + 1:]
+        else:
+            return ()
+        base = normalize_repo_path(module_dir or "")
+        if base is None:
+            return ()
+        joined = normalize_repo_path(posixpath.join(base, rel) if base else rel)
+        # The module root of a module at the repository root is not a sub-path by itself.
+        return (joined,) if joined else ()
     segs = [s for s in ip.split("/") if s]
     return _dedupe("/".join(segs[i:]) for i in range(len(segs)))
 
 
-def _go_refs(lines: list[PatchLine], go_module: str | None) -> list[ImportRef]:
+GoModules = Sequence[tuple[str, str]]
+
+
+def _go_targets(import_path: str, go_module: str | None, go_modules: GoModules) -> tuple[str, ...]:
+    """Targets of an import against every known module (``(module path, folder)`` pairs)."""
+    modules = list(go_modules) or ([(go_module, "")] if go_module else [])
+    if not modules:
+        return resolve_go_import(import_path)
+    return _dedupe(t for mod, folder in modules for t in resolve_go_import(import_path, mod, folder))
+
+
+def _go_refs(lines: list[PatchLine], go_module: str | None, go_modules: GoModules = ()) -> list[ImportRef]:
     out: list[ImportRef] = []
     state = "unknown"  # "unknown" (hunk may start inside a block), "in", "out"
     hunk = None
@@ -641,7 +689,7 @@ def _go_refs(lines: list[PatchLine], go_module: str | None) -> list[ImportRef]:
         if not added:
             continue
         for ip in paths:
-            targets = resolve_go_import(ip, go_module)
+            targets = _go_targets(ip, go_module, go_modules)
             if targets:
                 out.append(ImportRef(pl.new_line or 0, _statement(text), ip, targets, LANG_GO))
     return out
@@ -659,6 +707,7 @@ def find_imports(
     aliases: AliasMap = DEFAULT_ALIASES,
     python_roots: Iterable[str] = DEFAULT_PYTHON_ROOTS,
     go_module: str | None = None,
+    go_modules: GoModules = (),
 ) -> list[ImportRef]:
     """Every import on an added line of ``patch`` that resolves to a repository
     path (third-party imports are dropped), in line order.
@@ -677,7 +726,7 @@ def find_imports(
         return refs
     if lang == LANG_JS:
         return _js_refs(path, lines, aliases or {})
-    return _go_refs(lines, go_module)
+    return _go_refs(lines, go_module, go_modules)
 
 
 def _first_hit(targets: Iterable[str], commercial: CommercialPaths, lang: str) -> str | None:
@@ -695,6 +744,7 @@ def find_forbidden_imports(
     aliases: AliasMap = DEFAULT_ALIASES,
     python_roots: Iterable[str] = DEFAULT_PYTHON_ROOTS,
     go_module: str | None = None,
+    go_modules: GoModules = (),
 ) -> list[ForbiddenImport]:
     """Added lines of ``path`` (a non-commercial file) that import commercial code.
 
@@ -702,7 +752,9 @@ def find_forbidden_imports(
     ``aliases`` maps JS/TS import prefixes to repository paths, e.g.
     ``{"@/": "src/", "~/": "", "@ee/*": ["ee/*"], "@acme/ee": "packages/ee"}``.
     ``python_roots`` are the directories absolute Python imports resolve from.
-    ``go_module`` is the repository's Go module path (``github.com/org/repo``).
+    ``go_module`` is the repository's Go module path (``github.com/org/repo``);
+    ``go_modules`` lists ``(module path, folder of its go.mod)`` pairs instead,
+    for repositories with several (nested) modules.
     Returns [] for files that are themselves commercial, and for unknown languages.
     """
     if not commercial or not patch or commercial.matches(path):
@@ -733,7 +785,7 @@ def find_forbidden_imports(
                     block.opener_flagged_targets = (hit,)
                 report(ref, hit)
     else:
-        refs = _js_refs(path, lines, aliases or {}) if lang == LANG_JS else _go_refs(lines, go_module)
+        refs = _js_refs(path, lines, aliases or {}) if lang == LANG_JS else _go_refs(lines, go_module, go_modules)
         for ref in refs:
             hit = _first_hit(ref.targets, commercial, lang)
             if hit is not None:
