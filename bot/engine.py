@@ -95,7 +95,9 @@ class Engine:
         ctx.is_pr_evaluation = ctx.is_pull_request and ctx.number is not None and (
             (event == "pull_request" and ctx.action in PR_EVALUATION_ACTIONS)
             or event == REEVALUATE_EVENT
-            or any(c.name == "/recheck" for c in ctx.commands))
+            or any(c.name == "/recheck" for c in ctx.commands)
+            or (ctx_config.valid and any(rule.starts_evaluation(ctx, ctx_config.section(rule.name))
+                                         for rule in active_rules(ctx_config))))
         if ctx.is_pr_evaluation:
             pr = await ctx.pull_request()
             if pr.get("state") != "open":

@@ -119,5 +119,9 @@ class Rule:
         names = {c.name for c in self.commands}
         return any(cmd.name in names for cmd in ctx.commands)
 
+    def starts_evaluation(self, ctx: "EventContext", config: Any) -> bool:
+        """Whether this event should evaluate the whole pull request (e.g. a CLA signing comment)."""
+        return False
+
     async def handle(self, ctx: "EventContext", config: Any) -> Outcome:
         raise NotImplementedError

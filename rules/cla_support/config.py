@@ -1,0 +1,142 @@
+"""The `cla` section of the rules file, and the two small matching rules it implies.
+
+Login globs know only `*` and `?` (SPEC §3): everything else, brackets included, is
+literal, so `*[bot]` matches `dependabot[bot]` and nothing like a character class.
+The sign phrase is compared after normalising case and whitespace, so a phrase typed
+on two lines or in capitals still signs.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from pydantic import Field, field_validator
+
+from bot.rule import RuleConfig
+
+DEFAULT_SIGN_PHRASE = "I have read the CLA Document and I hereby sign the CLA"
+MAX_PHRASE_CHARS = 1000
+_LOGIN_GLOB_CHARS = re.compile(r"^[A-Za-z0-9\-\[\]*?._]+$")
+_ORG_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def normalise_phrase(text: str) -> str:
+    """Case-folded, every run of whitespace (line breaks included) one space, trimmed."""
+    return _WHITESPACE.sub(" ", text.casefold()).strip()
+
+
+def signs(comment_body: str | None, sign_phrase: str) -> bool:
+    """Whether a comment is, or contains, the sign phrase once both are normalised."""
+    if not comment_body:
+        return False
+    phrase = normalise_phrase(sign_phrase)
+    return bool(phrase) and phrase in normalise_phrase(comment_body)
+
+
+@lru_cache(maxsize=256)
+def login_glob(pattern: str) -> re.Pattern[str]:
+    """A glob with only `*` and `?` as a case-insensitive regex (GitHub logins ignore case)."""
+    parts = [".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern]
+    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+
+
+def allowlisted(login: str, patterns: list[str]) -> str | None:
+    """The first pattern that matches the whole login, if any."""
+    for pattern in patterns:
+        if login_glob(pattern).fullmatch(login):
+            return pattern
+    return None
+
+
+def _as_version(value: object) -> object:
+    """YAML reads `version: 2` as a number; versions are labels, so keep them as text."""
+    if isinstance(value, bool):
+        return value  # let pydantic reject it with its own message
+    if isinstance(value, (int, float)):
+        return str(value)
+    return value
+
+
+class ClaConfig(RuleConfig):
+    """`cla:` in `.github/governance.yml`."""
+
+    document: str = Field(description="Link to the CLA text, shown to contributors.")
+    version: str = Field(default="1", description="The current CLA version; bump it to require signing again.")
+    sign_phrase: str = Field(default=DEFAULT_SIGN_PHRASE,
+                             description="What a contributor comments to sign (case and whitespace ignored).")
+    accepts: list[str] = Field(default_factory=list, description="Older versions whose signatures still count.")
+    allowlist: list[str] = Field(default_factory=lambda: ["*[bot]"],
+                                 description="Logins that never need to sign; globs with * and ? only.")
+    exempt_org_members: bool = Field(default=False,
+                                     description="Members of the organisation owning the repository need not sign.")
+    covered_organizations: list[str] = Field(default_factory=list,
+                                             description="Corporate CLAs: members of these organisations are covered.")
+    co_authors: bool = Field(default=True, description="Co-authored-by trailers must sign too.")
+
+    @field_validator("document")
+    @classmethod
+    def _document(cls, value: str) -> str:
+        value = value.strip()
+        if not re.fullmatch(r"https?://[^\s<>\"`]+", value):
+            raise ValueError("must be an http(s) link to the CLA text, e.g. https://example.org/cla.md")
+        return value
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_text(cls, value: object) -> object:
+        return _as_version(value)
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        value = value.strip()
+        if not value or len(value) > 64:
+            raise ValueError("must be a short non-empty label, e.g. \"1\" or \"2024-01\"")
+        return value
+
+    @field_validator("accepts", mode="before")
+    @classmethod
+    def _accepts_text(cls, value: object) -> object:
+        return [_as_version(v) for v in value] if isinstance(value, list) else value
+
+    @field_validator("accepts")
+    @classmethod
+    def _accepts(cls, value: list[str]) -> list[str]:
+        cleaned = [v.strip() for v in value]
+        if any(not v for v in cleaned):
+            raise ValueError("versions must not be empty")
+        return cleaned
+
+    @field_validator("sign_phrase")
+    @classmethod
+    def _sign_phrase(cls, value: str) -> str:
+        normalised = normalise_phrase(value)
+        if len(normalised) < 3:
+            raise ValueError("must be a phrase of at least a few characters")
+        if len(value) > MAX_PHRASE_CHARS:
+            raise ValueError(f"must be at most {MAX_PHRASE_CHARS} characters")
+        return value.strip()
+
+    @field_validator("allowlist")
+    @classmethod
+    def _allowlist(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not pattern or not _LOGIN_GLOB_CHARS.fullmatch(pattern):
+                raise ValueError(f"{pattern!r} is not a login glob (letters, digits, '-', '[bot]', '*' and '?')")
+            if set(pattern) <= {"*", "?"}:
+                raise ValueError(f"{pattern!r} would exempt everyone; list the logins or a narrower glob")
+        return value
+
+    @field_validator("covered_organizations")
+    @classmethod
+    def _organizations(cls, value: list[str]) -> list[str]:
+        for org in value:
+            if not _ORG_LOGIN.fullmatch(org):
+                raise ValueError(f"{org!r} is not an organisation login")
+        return value
+
+    def counted_versions(self) -> list[str]:
+        """The versions whose signatures count: the current one and `accepts`."""
+        return list(dict.fromkeys([self.version, *self.accepts]))
