@@ -18,6 +18,7 @@ from urllib.parse import quote
 import gidgethub
 
 from bot.commands import Command, role_at_least
+from bot.queue import RetryLater
 
 if TYPE_CHECKING:
     from bot.config import LoadedConfig
@@ -45,7 +46,8 @@ def is_bot(user: dict[str, Any] | None) -> bool:
 
 class EventContext:
     def __init__(self, *, delivery_id: str, event: str, payload: dict[str, Any], gh: "InstallationClient",
-                 store: "Store", config: "LoadedConfig", settings: "Settings") -> None:
+                 store: "Store", config: "LoadedConfig", settings: "Settings", dry_run: bool = False) -> None:
+        self.dry_run = dry_run  # `replay --dry-run`: rules must record no state either
         self.delivery_id = delivery_id
         self.event = event
         self.payload = payload
@@ -196,7 +198,7 @@ class EventContext:
         """The user's role on the repository: admin, maintain, write, triage, read or none."""
         async def read() -> str:
             try:
-                data = await self.gh.getitem(f"/repos/{self.repo_full_name}/collaborators/{login}/permission")
+                data = await self.gh.getitem(f"/repos/{self.repo_full_name}/collaborators/{quote(login, safe='')}/permission")
             except gidgethub.BadRequest as exc:
                 if int(exc.status_code) in (403, 404):
                     return "none"
@@ -209,14 +211,17 @@ class EventContext:
 
     async def is_org_member(self, org: str, login: str) -> bool:
         async def read() -> bool:
-            status = await self.gh.getstatus(f"/orgs/{org}/members/{login}")
+            status = await self.gh.getstatus(f"/orgs/{quote(org, safe='')}/members/{quote(login, safe='')}")
+            if status >= 500 or status == 429:
+                # getstatus does not raise: never read "GitHub is down" as "not a member".
+                raise RetryLater(f"organisation membership check answered {status}")
             return status == 204
         return await self.memo(("org-member", org.lower(), login.lower()), read)
 
     async def is_team_member(self, org: str, team_slug: str, login: str) -> bool:
         async def read() -> bool:
             try:
-                data = await self.gh.getitem(f"/orgs/{org}/teams/{team_slug}/memberships/{login}")
+                data = await self.gh.getitem(f"/orgs/{quote(org, safe='')}/teams/{quote(team_slug, safe='')}/memberships/{quote(login, safe='')}")
             except gidgethub.BadRequest as exc:
                 if int(exc.status_code) in (403, 404):
                     return False

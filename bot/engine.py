@@ -90,7 +90,7 @@ class Engine:
             log.debug("no rules file; nothing to do")
             return None
         ctx = EventContext(delivery_id=delivery_id, event=event, payload=payload, gh=gh, store=self.store,
-                           config=ctx_config, settings=self.settings)
+                           config=ctx_config, settings=self.settings, dry_run=self.dry_run)
         ctx.commands = self._commands(ctx)
         ctx.is_pr_evaluation = ctx.is_pull_request and ctx.number is not None and (
             (event == "pull_request" and ctx.action in PR_EVALUATION_ACTIONS)

@@ -249,7 +249,7 @@ def web_host(ctx: "EventContext") -> str:
 
 def is_dry_run(ctx: "EventContext") -> bool:
     """`replay --dry-run` records nothing: its client collects writes instead of sending them."""
-    return getattr(ctx.gh, "dry_run_writes", None) is not None
+    return ctx.dry_run
 
 
 RULE = ClaRule()

@@ -1,0 +1,114 @@
+"""What the onboarding rule keeps in the database: mentor turns, mentor choices, welcomes and first merges."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import select
+
+from bot.store import Store
+from rules.onboarding import (
+    assign_mentor,
+    first_merge_remembered,
+    mentor_rotation,
+    peek_turn,
+    remember_first_merge,
+    remember_welcome,
+    remembered_kinds,
+    take_turn,
+    welcomed,
+)
+
+pytest_plugins = ["tests.pg"]
+
+REPO = "Acme/Widgets"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """Every test runs on the embedded SQLite and on PostgreSQL (several replicas' database)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'onboarding.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+async def store(database_url):
+    db = Store(database_url)
+    await db.create_schema()
+    yield db
+    await db.close()
+
+
+async def _turn(store: Store) -> int:
+    async with store.transaction() as conn:
+        return await take_turn(store, conn, REPO)
+
+
+async def test_turns_are_taken_one_by_one(store):
+    assert [await _turn(store) for _ in range(4)] == [0, 1, 2, 3]
+
+
+async def test_concurrent_turns_are_all_different(store):
+    turns = await asyncio.gather(*(_turn(store) for _ in range(30)))
+    assert sorted(turns) == list(range(30))
+
+
+async def test_turns_are_kept_per_repository_and_across_store_instances(store, database_url):
+    await _turn(store)
+    other = Store(database_url)  # another replica on the same database
+    try:
+        async with other.transaction() as conn:
+            assert await take_turn(other, conn, REPO.lower()) == 1  # the key ignores case
+            assert await take_turn(other, conn, "acme/gadgets") == 0
+    finally:
+        await other.close()
+
+
+async def test_mentors_rotate_and_a_retried_pull_request_keeps_its_mentor(store):
+    mentors = ["alice", "bob", "carol"]
+    assert await assign_mentor(store, REPO, 1, mentors) == "alice"
+    assert await assign_mentor(store, REPO, 1, mentors) == "alice"  # redelivery: same mentor, no turn taken
+    assert await assign_mentor(store, REPO, 2, mentors) == "bob"
+    assert await assign_mentor(store, REPO, 3, mentors) == "carol"
+    assert await assign_mentor(store, REPO, 4, mentors) == "alice"
+
+
+async def test_a_mentor_removed_from_the_list_is_replaced(store):
+    assert await assign_mentor(store, REPO, 1, ["alice", "bob"]) == "alice"
+    assert await assign_mentor(store, REPO, 1, ["bob", "carol"]) in {"bob", "carol"}
+    async with store.transaction() as conn:
+        assert await take_turn(store, conn, REPO) == 2
+
+
+async def test_no_mentors_means_no_turn(store):
+    assert await assign_mentor(store, REPO, 1, []) is None
+    assert await peek_turn(store, REPO) == 0
+
+
+async def test_a_dry_run_takes_no_turn(store):
+    assert await assign_mentor(store, REPO, 1, ["alice", "bob"], dry_run=True) == "alice"
+    assert await assign_mentor(store, REPO, 2, ["alice", "bob"], dry_run=True) == "alice"
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(select(mentor_rotation))).all() == []
+
+
+async def test_the_first_welcome_record_wins(store):
+    await remember_welcome(store, REPO, 7, "newbie", "pull_request", 2)
+    await remember_welcome(store, REPO, 7, "newbie-renamed", "pull_request", 5)
+    await remember_welcome(store, REPO, 7, "newbie", "issue", 1)
+    assert await remembered_kinds(store, REPO.lower(), 7) == {"pull_request", "issue"}
+    assert await remembered_kinds(store, REPO, 8) == set()
+    assert await remembered_kinds(store, "acme/other", 7) == set()
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(select(welcomed.c.kind, welcomed.c.number).order_by(welcomed.c.kind))).all()
+    assert [tuple(r) for r in rows] == [("issue", 1), ("pull_request", 2)]
+
+
+async def test_first_merge_is_remembered_per_user_id(store):
+    assert not await first_merge_remembered(store, REPO, 7)
+    await remember_first_merge(store, REPO, 7, "newbie", 3)
+    await remember_first_merge(store, REPO, 7, "newbie", 9)  # a concurrent second record changes nothing
+    assert await first_merge_remembered(store, REPO, 7)
+    assert not await first_merge_remembered(store, REPO, 8)

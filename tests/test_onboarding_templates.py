@@ -1,0 +1,160 @@
+"""The onboarding rule's pure parts: template checks and rendering, Markdown escaping, the config section."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot.config import load_text
+from rules.onboarding import (
+    DEFAULT_FIRST_MERGE,
+    DEFAULT_WELCOME_ISSUE,
+    DEFAULT_WELCOME_PULL_REQUEST,
+    PLACEHOLDERS,
+    author_query,
+    escape_markdown,
+    render,
+    template_fields,
+)
+
+MENTION = re.compile(r"(?<![\w`\\])@[A-Za-z0-9]")
+
+
+def errors(text: str) -> list[str]:
+    return load_text(text).errors
+
+
+# -- templates --------------------------------------------------------------------------------
+
+def test_template_fields_lists_the_placeholders_used():
+    assert template_fields("Hi @{author}, see {contributing} and {cla}; {{literal}}") == ["author", "contributing", "cla"]
+
+
+@pytest.mark.parametrize("template, message", [
+    ("Hi {user}", "unknown placeholder {user}"),
+    ("Hi {author.__class__}", "unknown placeholder {author.__class__}"),
+    ("Hi {author[0]}", "unknown placeholder {author[0]}"),
+    ("Hi {}", "unknown placeholder {}"),
+    ("Hi {0}", "unknown placeholder {0}"),
+    ("Hi {author!r}", "takes no format"),
+    ("Hi {author:>10}", "takes no format"),
+    ("Hi {author", "literal brace"),
+    ("Hi }", "literal brace"),
+])
+def test_malformed_templates_are_refused_with_a_message(template, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        template_fields(template)
+
+
+def test_every_default_template_is_valid_and_uses_known_placeholders():
+    for template in (DEFAULT_WELCOME_ISSUE, DEFAULT_WELCOME_PULL_REQUEST, DEFAULT_FIRST_MERGE):
+        assert set(template_fields(template)) <= set(PLACEHOLDERS)
+        assert "author" in template_fields(template)
+
+
+def test_render_fills_values_and_unescapes_doubled_braces():
+    assert render("Hi @{author} {{x}} in {repository}", {"author": "dana", "repository": "a/b"}) == "Hi @dana {x} in a/b"
+
+
+def test_render_leaves_out_lines_whose_placeholder_has_no_value():
+    template = "Hello {author}\n\n- sign {cla}\n- ask {mentor}\n- read {contributing}\n\n{cla}\n\nBye"
+    values = {"author": "dana", "cla": None, "mentor": "@alice", "contributing": "https://x"}
+    assert render(template, values) == "Hello dana\n\n- ask @alice\n- read https://x\n\nBye"
+
+
+def test_default_pull_request_welcome_gives_next_steps_with_and_without_cla_and_mentor():
+    values = {"author": "dana", "repository": "acme/widgets", "contributing": "https://c", "cla": "https://cla",
+              "mentor": "@alice"}
+    full = render(DEFAULT_WELCOME_PULL_REQUEST, values)
+    assert "run the tests" in full and "https://c" in full and "@alice" in full and "https://cla" in full
+    bare = render(DEFAULT_WELCOME_PULL_REQUEST, {**values, "cla": None, "mentor": None})
+    assert "Contributor License Agreement" not in bare and "@alice" not in bare and "None" not in bare
+    assert "run the tests" in bare and "/recheck" in bare
+
+
+# -- escaping ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("login", ["octocat", "octo-cat", "a1", "jane_doe_acme"])
+def test_ordinary_logins_are_unchanged_so_the_mention_works(login):
+    assert escape_markdown(login) == login
+
+
+@pytest.mark.parametrize("char", list("\\`*_{}[]()#+!|~<>&:\"'=%;$^"))
+def test_markdown_punctuation_is_backslash_escaped(char):
+    assert escape_markdown(f"a {char} b") == f"a \\{char} b"
+
+
+def test_edge_underscores_are_escaped_intraword_ones_are_not():
+    assert escape_markdown("_x_y_") == r"\_x_y\_"
+
+
+def test_text_cannot_leave_its_line_or_hide_characters():
+    escaped = escape_markdown("evil\n\n# Heading\r\n<!-- governance-bot:report -->\u202e\u200b\x00end")
+    assert "\n" not in escaped and "\r" not in escaped and "\x00" not in escaped
+    assert "\u202e" not in escaped and "\u200b" not in escaped
+    assert "<!--" not in escaped and "governance-bot:report" not in escaped
+    assert escaped.startswith("evil \\# Heading \\<\\!--")
+
+
+def test_no_mention_can_be_injected():
+    escaped = escape_markdown("x @admin @acme/security-team")
+    assert MENTION.search(escaped) is None
+    assert MENTION.findall("@" + escape_markdown("dana @admin")) == ["@d"]  # the author's own, only
+
+
+def test_repository_names_keep_their_slash_and_dots():
+    assert escape_markdown("acme/widgets.js", keep="-./") == "acme/widgets.js"
+
+
+def test_search_query_quotes_odd_logins_and_never_breaks_out_of_the_qualifier():
+    assert author_query("acme/widgets", "dana") == "repo:acme/widgets author:dana"
+    assert author_query("acme/widgets", 'x" repo:other/repo') == 'repo:acme/widgets author:"x repo:other/repo"'
+
+
+# -- the config section -----------------------------------------------------------------------
+
+def test_empty_section_is_valid_with_readable_defaults():
+    config = load_text("onboarding: {}\n")
+    assert config.errors == []
+    section = config.section("onboarding")
+    assert section.label == "first-time-contributor" and section.mentors == []
+    assert section.welcome_pull_request == DEFAULT_WELCOME_PULL_REQUEST
+
+
+def test_null_section_is_on_with_defaults():
+    assert load_text("onboarding:\n").section("onboarding").welcome_issue == DEFAULT_WELCOME_ISSUE
+
+
+def test_unknown_placeholder_is_a_rules_file_error_naming_the_field():
+    assert errors("onboarding:\n  first_merge: 'Well done {name}'\n") == [
+        "onboarding.first_merge: unknown placeholder {name}; use {author}, {repository}, {contributing}, {cla}, "
+        "{mentor} (write {{ or }} for a literal brace)"]
+
+
+def test_unknown_key_is_an_error():
+    assert errors("onboarding:\n  mentor: [alice]\n") == ["onboarding.mentor: unknown key"]
+
+
+def test_mentors_are_logins_deduplicated_with_at_signs_stripped():
+    section = load_text("onboarding:\n  mentors: ['@Alice', alice, bob]\n").section("onboarding")
+    assert section.mentors == ["Alice", "bob"]
+
+
+@pytest.mark.parametrize("mentor, message", [
+    ("acme/core", "not teams"),
+    ("bad login", "is not a GitHub login"),
+    ("-dash", "is not a GitHub login"),
+])
+def test_bad_mentors_are_refused(mentor, message):
+    found = errors(f"onboarding:\n  mentors: ['{mentor}']\n")
+    assert len(found) == 1 and found[0].startswith("onboarding.mentors") and message in found[0]
+
+
+def test_label_too_long_is_refused_and_empty_label_means_none():
+    assert errors(f"onboarding:\n  label: {'x' * 51}\n")[0].startswith("onboarding.label: a label name has at most 50")
+    assert load_text("onboarding:\n  label: ''\n").section("onboarding").label is None
+
+
+def test_empty_template_turns_that_message_off():
+    assert load_text("onboarding:\n  welcome_issue: ''\n").section("onboarding").welcome_issue is None
