@@ -25,7 +25,7 @@ import aiohttp
 import cachetools
 import gidgethub
 import gidgethub.aiohttp
-from gidgethub import apps, sansio
+from gidgethub import apps
 
 from bot import metrics
 from bot.logsetup import register_secret

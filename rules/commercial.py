@@ -29,11 +29,12 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import gidgethub
-import pathspec
 from pydantic import Field, field_validator
 from sqlalchemy import Column, Float, Index, Integer, String, Table, select
 
 from bot.context import EventContext, IncompleteData
+from bot.globs import validate_globs
+from bot.labels import MAX_LABEL_LENGTH, label_length_ok
 from bot.rule import CommandHelp, Outcome, Reevaluate, ReportSection, Rule, RuleConfig, StatusUpdate
 from bot.store import metadata
 from rules.boundary import (
@@ -45,6 +46,7 @@ from rules.boundary import (
     normalize_repo_path,
     patch_from_contents,
 )
+from rules.markdown import bullets, code_span, link_target, plural
 
 log = logging.getLogger(__name__)
 
@@ -101,18 +103,8 @@ class CommercialConfig(RuleConfig):
     @field_validator("paths")
     @classmethod
     def _paths(cls, value: list[str]) -> list[str]:
-        cleaned = [p.strip() for p in value]
-        if not cleaned:
-            raise ValueError("needs at least one glob, e.g. ee/**")
-        if any(not p for p in cleaned):
-            raise ValueError("a path glob cannot be empty")
-        if all(p.startswith("!") for p in cleaned):
-            raise ValueError("at least one glob must name commercial paths (not only `!` exclusions)")
-        try:
-            pathspec.GitIgnoreSpec.from_lines(cleaned)
-        except Exception as exc:  # pathspec raises several types for bad patterns
-            raise ValueError(f"invalid glob: {exc}") from None
-        return cleaned
+        return validate_globs(value, allow_empty=False, require_positive=True, example="ee/**",
+                              names="commercial paths")
 
     @field_validator("license_url")
     @classmethod
@@ -138,8 +130,8 @@ class CommercialConfig(RuleConfig):
     @classmethod
     def _label(cls, value: str) -> str:
         value = value.strip()
-        if not value or len(value) > 50:
-            raise ValueError("must be 1 to 50 characters (GitHub's limit for label names)")
+        if not label_length_ok(value):
+            raise ValueError(f"must be 1 to {MAX_LABEL_LENGTH} characters (GitHub's limit for label names)")
         return value
 
     @field_validator("import_aliases")
@@ -240,19 +232,8 @@ def files_digest(touches: Iterable[Touch], commercial: CommercialPaths) -> str:
 
 
 def code(text: str) -> str:
-    """`text` as an inline code span, whatever backticks it holds (no mention, link or HTML)."""
-    text = " ".join(str(text).split("\n")).replace("\r", " ")
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
-
-
-def capped(items: list[str], cap: int = LIST_CAP) -> list[str]:
-    lines = [f"- {item}" for item in items[:cap]]
-    if len(items) > cap:
-        lines.append(f"- … and {len(items) - cap} more")
-    return lines
+    """`text` as an inline code span on one line, whatever backticks it holds (no mention, link or HTML)."""
+    return code_span(" ".join(str(text).split("\n")).replace("\r", " "))
 
 
 def who_may_approve(config: CommercialConfig) -> str:
@@ -260,11 +241,6 @@ def who_may_approve(config: CommercialConfig) -> str:
     teams = [f"members of {code(m)}" for m in config.maintainers if "/" in m]
     tail = "anyone with admin or maintain permission on this repository"
     return ", ".join(people + teams) + ", or " + tail if people or teams else tail
-
-
-def link_target(url: str) -> str:
-    """A URL safe inside Markdown's `(…)` link syntax."""
-    return url.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
 
 
 def render_section(ev: Evaluation, config: CommercialConfig) -> ReportSection:
@@ -276,7 +252,8 @@ def render_section(ev: Evaluation, config: CommercialConfig) -> ReportSection:
         licence = f"[commercial licence]({link_target(config.license_url)})"
         lines += [f"This pull request touches {plural(len(ev.touches), 'file')} in commercial paths, which are "
                   f"licensed under the {licence}, not the project's open-source licence:", ""]
-        lines += capped([f"{code(t.previous)} → {code(t.path)}" if t.previous else code(t.path) for t in ev.touches])
+        lines += bullets([f"{code(t.previous)} → {code(t.path)}" if t.previous else code(t.path)
+                          for t in ev.touches], LIST_CAP)
         lines.append("")
         if ev.author_is_maintainer:
             lines.append(f"✅ The author, {code(ev.author)}, is a commercial maintainer.")
@@ -289,21 +266,17 @@ def render_section(ev: Evaluation, config: CommercialConfig) -> ReportSection:
     if ev.imports:
         lines += ["Open-source code must not import commercial code. Remove these imports "
                   "(an approval does not cover them):", ""]
-        lines += capped([f"{code(f'{i.file}:{i.line}')}: {code(i.statement)} → {code(i.target)}"
-                         for i in ev.imports])
+        lines += bullets([f"{code(f'{i.file}:{i.line}')}: {code(i.statement)} → {code(i.target)}"
+                          for i in ev.imports], LIST_CAP)
         lines.append("")
     if ev.unreadable:
-        lines += [f"GitHub gave no diff for these files and they are too many or too large to read whole, so "
+        lines += ["GitHub gave no diff for these files and they are too many or too large to read whole, so "
                   "their imports cannot be checked and this check fails. Split the pull request:", ""]
-        lines += capped([code(p) for p in ev.unreadable])
+        lines += bullets([code(p) for p in ev.unreadable], LIST_CAP)
         lines.append("")
     if not lines:
         lines = ["No commercial path touched and no commercial code imported."]
     return ReportSection(SECTION_TITLE, "\n".join(lines).strip(), needs_action=not ev.passes)
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def decide_status(ev: Evaluation, config: CommercialConfig) -> StatusUpdate:

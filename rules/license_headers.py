@@ -20,12 +20,12 @@ from bot.context import EventContext, IncompleteData
 from bot.rule import Outcome, ReportSection, Rule, StatusUpdate
 from rules.headers.check import FileVerdict, VerdictKind
 from rules.headers.config import LicenseHeadersConfig
-from rules.headers.gitattributes import GitAttributes, parse_gitattributes
 from rules.headers.github import FileHead, Wanted, read_heads
 from rules.headers.languages import SkipReason
 from rules.headers.patch import content_from_patch
 from rules.headers.policy import HeaderPolicy, Scope
 from rules.headers.report import summarize
+from rules.repo_files import default_branch_gitattributes
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,8 @@ class LicenseHeadersRule(Rule):
         touched = [f for f in files if f.get("status", "modified") in CHECKED_STATUSES and f.get("filename")]
         if not touched:
             return []
-        policy = HeaderPolicy.from_config(config, await self._gitattributes(ctx))
+        attributes = await default_branch_gitattributes(ctx, await ctx.pull_request())
+        policy = HeaderPolicy.from_config(config, attributes)
         verdicts: dict[str, FileVerdict] = {}
         to_read: list[tuple[Scope, dict[str, Any]]] = []
         contents: dict[str, str] = {}
@@ -96,16 +97,6 @@ class LicenseHeadersRule(Rule):
             verdicts[scope.path] = (policy.judge(scope, text) if text is not None
                                     else _verdict_from_head(policy, scope, heads.get(scope.path)))
         return [verdicts[path] for path in sorted(verdicts)]
-
-    async def _gitattributes(self, ctx: EventContext) -> GitAttributes | None:
-        """The default branch's root `.gitattributes`: a PR cannot mark its own files generated."""
-        pr = await ctx.pull_request()
-        branch = ((pr.get("base") or {}).get("repo") or {}).get("default_branch") \
-            or ctx.repository.get("default_branch")
-        if not branch:
-            return None
-        text = await ctx.file_text(".gitattributes", branch)
-        return parse_gitattributes(text) if text else None
 
     def add_cli(self, subparsers: Any) -> None:
         from rules.headers.cli import add_cli

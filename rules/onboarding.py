@@ -41,6 +41,7 @@ from sqlalchemy import BigInteger, Column, Float, Integer, String, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import EventContext, is_bot
+from bot.labels import MAX_LABEL_LENGTH, label_length_ok
 from bot.queue import RetryLater
 from bot.rule import Comment, Outcome, Rule, RuleConfig
 from bot.store import Store, metadata
@@ -52,7 +53,6 @@ FIRST_MERGE_MARKER = "<!-- governance-bot:first-merge -->"
 PLACEHOLDERS = ("author", "repository", "contributing", "cla", "mentor")
 LABEL_COLOR = "c2e0c6"
 MAX_TEMPLATE_CHARS = 20_000  # GitHub takes 65,536 per comment; leave room for values
-MAX_LABEL_CHARS = 50  # GitHub's limit on a label name
 
 OPEN_EVENTS = frozenset({"issues.opened", "pull_request.opened", "pull_request.reopened"})
 CLOSED_EVENT = "pull_request.closed"
@@ -137,6 +137,13 @@ def repository_key(full_name: str) -> str:
     return full_name.lower()
 
 
+async def insert_first(store: Store, conn: AsyncConnection, table: Table, **values: Any) -> None:
+    """Insert a row unless one with the same primary key exists: the first record wins, so a
+    concurrent or redelivered event cannot overwrite it."""
+    keys = [column.name for column in table.primary_key]
+    await conn.execute(store.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys))
+
+
 async def remembered_kinds(store: Store, repository: str, user_id: int) -> set[str]:
     """The welcome kinds this contributor already got in this repository."""
     async with store.transaction() as conn:
@@ -148,9 +155,8 @@ async def remembered_kinds(store: Store, repository: str, user_id: int) -> set[s
 async def remember_welcome(store: Store, repository: str, user_id: int, login: str, kind: Kind, number: int) -> None:
     """Record a welcome; the first record wins, so a concurrent one cannot overwrite it."""
     async with store.transaction() as conn:
-        await conn.execute(store.insert(welcomed).values(
-            repository=repository_key(repository), user_id=user_id, kind=kind, login=login, number=number,
-            at=time.time()).on_conflict_do_nothing(index_elements=["repository", "user_id", "kind"]))
+        await insert_first(store, conn, welcomed, repository=repository_key(repository), user_id=user_id, kind=kind,
+                           login=login, number=number, at=time.time())
 
 
 async def first_merge_remembered(store: Store, repository: str, user_id: int) -> bool:
@@ -162,9 +168,8 @@ async def first_merge_remembered(store: Store, repository: str, user_id: int) ->
 
 async def remember_first_merge(store: Store, repository: str, user_id: int, login: str, number: int) -> None:
     async with store.transaction() as conn:
-        await conn.execute(store.insert(first_merges).values(
-            repository=repository_key(repository), user_id=user_id, login=login, number=number,
-            at=time.time()).on_conflict_do_nothing(index_elements=["repository", "user_id"]))
+        await insert_first(store, conn, first_merges, repository=repository_key(repository), user_id=user_id,
+                           login=login, number=number, at=time.time())
 
 
 async def take_turn(store: Store, conn: AsyncConnection, repository: str) -> int:
@@ -207,8 +212,7 @@ async def assign_mentor(store: Store, repository: str, number: int, mentors: lis
         mentor = mentors[await take_turn(store, conn, repository) % len(mentors)]
         values = dict(repository=key, number=number, mentor=mentor, at=time.time())
         if chosen is None:
-            await conn.execute(store.insert(mentor_assignments).values(**values).on_conflict_do_nothing(
-                index_elements=["repository", "number"]))
+            await insert_first(store, conn, mentor_assignments, **values)
         else:  # the mentor chosen before left the list: the new one replaces them
             await store.upsert(conn, mentor_assignments, values, ["repository", "number"])
         return mentor
@@ -319,8 +323,8 @@ class OnboardingConfig(RuleConfig):
         if value is None or not value.strip():
             return None
         value = value.strip()
-        if len(value) > MAX_LABEL_CHARS:
-            raise ValueError(f"a label name has at most {MAX_LABEL_CHARS} characters")
+        if not label_length_ok(value):
+            raise ValueError(f"a label name has at most {MAX_LABEL_LENGTH} characters")
         return value
 
     @field_validator("mentors")

@@ -26,7 +26,7 @@ from bot.commands import Command
 from bot.context import EventContext, IncompleteData, is_bot
 from bot.queue import RetryLater
 from bot.rule import CommandHelp, Outcome, Rule
-from rules.headers.gitattributes import GitAttributes, parse_gitattributes
+from rules.repo_files import default_branch_gitattributes
 from rules.triage_support import commands as text
 from rules.triage_support import memory
 from rules.triage_support.config import TriageConfig
@@ -173,18 +173,9 @@ class TriageRule(Rule):
         total = int(pr.get("additions") or 0) + int(pr.get("deletions") or 0)
         if not files:
             return total
-        attributes = await self._gitattributes(ctx, pr)
-        exclude = compile_globs(tuple(config.size_exclude)) if config.size_exclude else None
+        attributes = await default_branch_gitattributes(ctx, pr)
+        exclude = compile_globs(config.size_exclude) if config.size_exclude else None
         return counted_lines(total, files, attributes, exclude)
-
-    async def _gitattributes(self, ctx: EventContext, pr: dict[str, Any]) -> GitAttributes | None:
-        """The default branch's root `.gitattributes` (a PR cannot mark its own files generated)."""
-        branch = ((pr.get("base") or {}).get("repo") or {}).get("default_branch") \
-            or ctx.repository.get("default_branch")
-        if not branch:
-            return None
-        content = await ctx.file_text(".gitattributes", branch)
-        return parse_gitattributes(content) if content else None
 
     # -- commands ------------------------------------------------------------------------------
 

@@ -107,7 +107,7 @@ async def test_author_signs_then_status_passes_and_the_same_report_is_edited(fak
     pr = open_pr(fake, 1, "dana")
     await evaluate(fake, bot, 1)
     report_id = reports(fake, 1)[0]["id"]
-    await comment(fake, bot, 1, "dana", body=f"  i have READ the CLA document\nand I hereby sign the cla.  ")
+    await comment(fake, bot, 1, "dana", body="  i have READ the CLA document\nand I hereby sign the cla.  ")
     assert cla_status(fake, pr)["state"] == "success"
     found = reports(fake, 1)
     assert [c["id"] for c in found] == [report_id]

@@ -234,8 +234,12 @@ _PY_DYNAMIC_RE = re.compile(
 )
 
 
-def _py_strip_comment(text: str) -> str:
-    """Drop a trailing ``# comment`` that is not inside a string literal."""
+def _py_outside_strings(text: str) -> Iterator[tuple[int, str]]:
+    """``(index, character)`` of each character outside string literals, quotes excluded.
+
+    A quote opens a literal that the same quote closes; a backslash inside escapes the
+    next character. Line-level only: enough for one logical line of an import.
+    """
     quote = ""
     i = 0
     n = len(text)
@@ -249,33 +253,27 @@ def _py_strip_comment(text: str) -> str:
                 quote = ""
         elif c in "'\"":
             quote = c
-        elif c == "#":
-            return text[:i]
+        else:
+            yield i, c
         i += 1
+
+
+def _py_strip_comment(text: str) -> str:
+    """Drop a trailing ``# comment`` that is not inside a string literal."""
+    for i, c in _py_outside_strings(text):
+        if c == "#":
+            return text[:i]
     return text
 
 
 def _py_split_statements(text: str) -> list[str]:
     """Split a logical line on ``;`` outside string literals."""
     parts = []
-    quote = ""
     start = 0
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if quote:
-            if c == "\\":
-                i += 2
-                continue
-            if c == quote:
-                quote = ""
-        elif c in "'\"":
-            quote = c
-        elif c == ";":
+    for i, c in _py_outside_strings(text):
+        if c == ";":
             parts.append(text[start:i])
             start = i + 1
-        i += 1
     parts.append(text[start:])
     return parts
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 
-import pathspec
+from bot.globs import compile_globs
 
 __all__ = [
     "CommercialPaths",
@@ -90,7 +90,7 @@ class CommercialPaths:
 
     def __init__(self, globs: Iterable[str] | None):
         self.globs: list[str] = [g for g in (globs or []) if isinstance(g, str) and g.strip()]
-        self._spec = pathspec.GitIgnoreSpec.from_lines(self.globs)
+        self._spec = compile_globs(self.globs)
         self._cache: dict[str, bool] = {}
 
     def __bool__(self) -> bool:

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from bot.rule import ReportSection, StatusUpdate
+from rules.markdown import bullets, fenced, link_target
 
 from .config import ClaConfig
 from .identities import Identity, UnlinkedCommit
@@ -44,13 +45,6 @@ def escape_markdown(text: str, limit: int = 100) -> str:
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_SPECIAL.sub(r"\\\1", text)
     return text.replace("@", "@\u2060")  # a word joiner after @ stops GitHub's mention
-
-
-def fenced(text: str) -> str:
-    """A fenced code block that holds `text` whatever backticks it contains."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}\n{text}\n{fence}"
 
 
 def _people(identities: list[Identity], budget: int) -> str:
@@ -111,8 +105,7 @@ def report(verdict: Verdict, config: ClaConfig, owner_login: str, web_host: str)
     if verdict.passed:
         return ReportSection(REPORT_TITLE, f"Everyone involved has signed the CLA (version {config.version}) "
                                            "or is exempt.", needs_action=False)
-    link = config.document.replace("(", "%28").replace(")", "%29")  # parentheses would end the link
-    document = f"[Contributor License Agreement]({link})"
+    document = f"[Contributor License Agreement]({link_target(config.document)})"
     parts: list[str] = []
     if verdict.incomplete is not None:
         parts.append(f"{verdict.incomplete}, so the {document} cannot be checked: the bot never passes a pull "
@@ -121,18 +114,14 @@ def report(verdict: Verdict, config: ClaConfig, owner_login: str, web_host: str)
     if verdict.unsigned:
         parts.append(f"Before this can be merged, everyone involved must sign the {document} "
                      f"(version {escape_markdown(config.version)}).")
-        lines = [f"- @{i.login} ({_involvement(i)})" for i in verdict.unsigned[:MAX_LISTED]]
-        if len(verdict.unsigned) > MAX_LISTED:
-            lines.append(f"- … and {len(verdict.unsigned) - MAX_LISTED} more")
+        lines = bullets([f"@{i.login} ({_involvement(i)})" for i in verdict.unsigned], MAX_LISTED)
         parts.append("**Not signed yet:**\n" + "\n".join(lines))
         parts.append("To sign, each of you comments on this pull request with exactly this text "
                      f"(once is enough for every repository of **{escape_markdown(owner_login)}**):\n\n"
                      + fenced(config.sign_phrase))
     if verdict.unlinked:
-        lines = [f"- `{u.sha[:7]}` by {escape_markdown(u.name)} ({_unlinked_role(u.role)})"
-                 for u in verdict.unlinked[:MAX_LISTED]]
-        if len(verdict.unlinked) > MAX_LISTED:
-            lines.append(f"- … and {len(verdict.unlinked) - MAX_LISTED} more")
+        lines = bullets([f"`{u.sha[:7]}` by {escape_markdown(u.name)} ({_unlinked_role(u.role)})"
+                         for u in verdict.unlinked], MAX_LISTED)
         parts.append("**Commits whose email is linked to no GitHub account** (nobody can sign for them):\n"
                      + "\n".join(lines))
         parts.append("Fix each one in one of two ways:\n"

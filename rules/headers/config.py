@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-import pathspec
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from bot.globs import validate_globs
 from bot.rule import RuleConfig
 
 from .check import copyright_pattern
@@ -47,19 +47,6 @@ def validate_license(value: str) -> str:
     return text
 
 
-def _validate_globs(value: list[str], *, allow_empty: bool) -> list[str]:
-    cleaned = [g.strip() for g in value]
-    if not cleaned and not allow_empty:
-        raise ValueError("needs at least one glob")
-    if any(not g or g == "!" for g in cleaned):
-        raise ValueError("a glob cannot be empty")
-    try:
-        pathspec.GitIgnoreSpec.from_lines(cleaned)
-    except Exception as exc:  # pathspec raises several types for bad patterns
-        raise ValueError(f"invalid glob: {exc}") from None
-    return cleaned
-
-
 class PathLicense(BaseModel):
     """A per-path licence: files matching `match` must declare `license`."""
 
@@ -70,7 +57,7 @@ class PathLicense(BaseModel):
     @field_validator("match")
     @classmethod
     def _match(cls, value: list[str]) -> list[str]:
-        return _validate_globs(value, allow_empty=False)
+        return validate_globs(value, allow_empty=False)
 
     @field_validator("license")
     @classmethod
@@ -117,12 +104,9 @@ class LicenseHeadersConfig(RuleConfig):
     @field_validator("include")
     @classmethod
     def _include(cls, value: list[str]) -> list[str]:
-        cleaned = _validate_globs(value, allow_empty=False)
-        if all(g.startswith("!") for g in cleaned):
-            raise ValueError("at least one glob must name files to check (not only `!` exclusions)")
-        return cleaned
+        return validate_globs(value, allow_empty=False, require_positive=True, names="files to check")
 
     @field_validator("exclude")
     @classmethod
     def _exclude(cls, value: list[str]) -> list[str]:
-        return _validate_globs(value, allow_empty=True)
+        return validate_globs(value, allow_empty=True)

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import gidgethub
 
@@ -129,7 +128,7 @@ async def _graphql_batch(ctx: "EventContext", head: str, batch: Sequence[Wanted]
 
 
 async def _read_rest(ctx: "EventContext", head: str, wanted: Wanted) -> FileHead:
-    text = await ctx.file_text(quote(wanted.path, safe="/"), head)
+    text = await ctx.file_text(wanted.path, head)
     if text is not None:
         return FileHead(text=text[:KEEP_CHARS])
     if not wanted.sha:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import pathspec
+from bot.globs import compile_globs
 
 from .check import FileVerdict, VerdictKind, check_file
 from .gitattributes import GitAttributes
@@ -65,11 +65,11 @@ class HeaderPolicy:
                  attributes: GitAttributes | None = None) -> None:
         self.license = license
         self.copyright = copyright
-        self._include = pathspec.GitIgnoreSpec.from_lines(list(include))
-        self._exclude = pathspec.GitIgnoreSpec.from_lines(list(exclude))
+        self._include = compile_globs(include)
+        self._exclude = compile_globs(exclude)
         prose = [g for g in include if names_prose(g)]
-        self._prose = pathspec.GitIgnoreSpec.from_lines(prose) if prose else None
-        self._paths = [(pathspec.GitIgnoreSpec.from_lines(list(globs)), lic) for globs, lic in paths]
+        self._prose = compile_globs(prose) if prose else None
+        self._paths = [(compile_globs(globs), lic) for globs, lic in paths]
         self.attributes = attributes
 
     @classmethod

@@ -11,6 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rules.markdown import code_span, plural
+from rules.markdown import fenced as fenced_block
+
 from .check import FileVerdict, VerdictKind
 from .fix import header_for
 from .languages import Language
@@ -31,24 +34,16 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def code(text: str, limit: int = 200) -> str:
-    """`text` as an inline code span whatever it contains."""
+    """`text` as an inline code span whatever it contains (control characters shown as `?`)."""
     text = _CONTROL.sub("?", text)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    ticks = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
+    return code_span(text)
 
 
 def fenced(text: str, info: str = "") -> str:
-    longest = max((len(run) for run in re.findall(r"`{3,}", text)), default=2)
-    fence = "`" * (longest + 1)
-    return f"{fence}{info}\n{text.rstrip(chr(10))}\n{fence}"
-
-
-def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
+    """A fenced block of `text` without its trailing line breaks."""
+    return fenced_block(text.rstrip("\n"), info)
 
 
 def describe(verdict: FileVerdict, copyright_template: str | None) -> str:
@@ -90,11 +85,11 @@ def summarize(verdicts: Sequence[FileVerdict], *, copyright_template: str | None
 def _failure_description(failing: Sequence[FileVerdict]) -> str:
     n = len(failing)
     verb = "needs" if n == 1 else "need"
-    return f"{_plural(n, 'file')} {verb} a licence header fix: paste the header shown in the report comment."
+    return f"{plural(n, 'file')} {verb} a licence header fix: paste the header shown in the report comment."
 
 
 def _failure_body(failing: Sequence[FileVerdict], checked: int, copyright_template: str | None, year: int) -> str:
-    lines = [f"{_plural(len(failing), 'file')} of the {checked} checked in this pull request "
+    lines = [f"{plural(len(failing), 'file')} of the {checked} checked in this pull request "
              f"{'lacks' if len(failing) == 1 else 'lack'} the expected licence header:", ""]
     for verdict in failing[:LIST_CAP]:
         lines.append(f"- {code(verdict.path)}: {describe(verdict, copyright_template)}")
@@ -112,7 +107,7 @@ def _failure_body(failing: Sequence[FileVerdict], checked: int, copyright_templa
     for (name, license), members in groups.items():
         language = languages[name]
         example = code(members[0].path)
-        more = f" and {_plural(len(members) - 1, 'other')}" if len(members) > 1 else ""
+        more = f" and {plural(len(members) - 1, 'other')}" if len(members) > 1 else ""
         lines.append(f"**{name}** files licensed {code(license)} ({example}{more}):")
         lines.append("")
         lines.append(fenced(header_for(language, license, copyright_template, year), _HIGHLIGHT.get(name, "")))

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from rules.triage_support.config import MAX_LABEL_LENGTH
+from bot.labels import MAX_LABEL_LENGTH, label_length_ok
 
 #: GitHub logins: letters, digits and single hyphens, at most 39 characters.
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
@@ -43,7 +43,7 @@ def parse_labels(args: Iterable[str]) -> LabelArgs:
         name = arg.strip()
         if not name:
             continue
-        if len(name) > MAX_LABEL_LENGTH:
+        if not label_length_ok(name):
             result.invalid.append(name)
             continue
         if name.lower() not in seen:

@@ -11,13 +11,12 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from bot.labels import MAX_LABEL_LENGTH, label_length_ok
 from bot.rule import RuleConfig
 from rules.triage_support.keywords import PatternError, compile_pattern
 from rules.triage_support.paths import GlobError, check_glob
 from rules.triage_support.size import SIZE_NAMES, SIZE_PREFIX
 
-#: GitHub refuses label names longer than this ("name is too long (maximum is 50 characters)").
-MAX_LABEL_LENGTH = 50
 _COLOR = re.compile(r"#?[0-9a-fA-F]{6}")
 
 
@@ -26,7 +25,7 @@ def _label_name(name: str) -> str:
         raise ValueError("a label name must not be empty")
     if name != name.strip():
         raise ValueError(f"label {name!r} has leading or trailing spaces")
-    if len(name) > MAX_LABEL_LENGTH:
+    if not label_length_ok(name):
         raise ValueError(f"label {name!r} is longer than GitHub's {MAX_LABEL_LENGTH} characters")
     return name
 

@@ -6,11 +6,12 @@ still labels the pull request `area/docs`.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pathspec import GitIgnoreSpec
+from bot.globs import compile_globs
+
+__all__ = ["GlobError", "changed_paths", "check_glob", "compile_globs", "path_labels"]
 
 
 class GlobError(ValueError):
@@ -24,18 +25,12 @@ def check_glob(glob: str) -> str:
     if glob.lstrip().startswith("#"):
         raise GlobError(f"{glob!r} is a comment in gitignore syntax, so it matches nothing; escape it as \\#")
     try:
-        spec = GitIgnoreSpec.from_lines([glob])
+        spec = compile_globs([glob])
     except Exception as exc:  # pathspec raises its own error types, which vary by version
         raise GlobError(f"invalid glob {glob!r}: {exc}") from None
     if not any(pattern.include is not None for pattern in spec.patterns):
         raise GlobError(f"{glob!r} matches nothing")
     return glob
-
-
-@functools.lru_cache(maxsize=256)
-def compile_globs(globs: tuple[str, ...]) -> GitIgnoreSpec:
-    """One spec for a list of globs; later `!negations` take files back out, as in .gitignore."""
-    return GitIgnoreSpec.from_lines(globs)
 
 
 def changed_paths(files: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -54,7 +49,7 @@ def path_labels(paths_config: Mapping[str, Iterable[str]], paths: Iterable[str])
     paths = list(paths)
     labels: list[str] = []
     for label, globs in paths_config.items():
-        spec = compile_globs(tuple(globs))
+        spec = compile_globs(globs)
         if any(spec.match_file(path) for path in paths):
             labels.append(label)
     return labels
