@@ -31,7 +31,8 @@ def render(sections: dict[str, ReportSection], head_sha: str | None) -> str | No
     pending = [s for s in sections.values() if s.needs_action]
     at = f" at `{head_sha[:7]}`" if head_sha else ""
     if not pending:
-        lines = [REPORT_MARKER, "## Governance report", "", f"✅ Everything passes{at}. Nothing more to do here."]
+        # No head SHA here: a passing report then stays byte-identical across pushes (no PATCH).
+        lines = [REPORT_MARKER, "## Governance report", "", "✅ Everything passes. Nothing more to do here."]
         return "\n".join(lines)
     lines = [REPORT_MARKER, "## Governance report", "",
              f"Some checks need your attention{at}. This comment is updated as you push or comment.", ""]

@@ -52,6 +52,13 @@ async def test_failing_rule_sets_statuses_label_and_one_report(fake, bot):
     reports = report_comments(fake)
     assert len(reports) == 1 and "Everything passes" in reports[0]["body"]
 
+    # A later push that keeps everything passing does not touch the report again.
+    fake.clear_requests()
+    fake.push(REPO, 1, head_sha="d" * 40)
+    await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "synchronize"))
+    assert fake.latest_status(REPO, "d" * 40, "governance/probe")["state"] == "success"
+    assert [r for r in fake.writes() if r.method == "PATCH"] == []
+
 
 async def test_nothing_is_posted_while_everything_passes(fake, bot):
     setup_repo(fake, title="feat: good")
