@@ -2,9 +2,16 @@
 
 Why a table and not memory: a delivery answered with 202 must survive a crash, and
 several replicas must share the work. A claim is one atomic UPDATE that also enforces
-"one subject at a time" (a subject is a repository plus a PR/issue number); a claim
-holds a lease that the worker renews, so work held by a dead process returns to the
-queue when its lease expires.
+"one subject at a time" (a subject is a repository plus a PR/issue number) and "one
+replica per installation at a time" (so the in-process write pacing of an installation
+holds across replicas); a claim holds a lease that the worker renews, so work held by a
+dead process returns to the queue when its lease expires.
+
+On PostgreSQL the claim runs under a transaction-scoped advisory lock: claims are
+serialised across every replica, so the "nobody else holds this subject/installation"
+checks are exact (row locks alone, e.g. FOR UPDATE SKIP LOCKED, cannot see a competing
+claim of a *different* row of the same subject). A claim is one short statement on
+indexed columns, held for milliseconds; GitHub's API limits bind long before it does.
 """
 
 from __future__ import annotations
@@ -12,7 +19,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import random
+import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -24,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import metrics
 from bot.logsetup import delivery_context
-from bot.store import Store, deliveries
+from bot.store import Store, deliveries, is_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +89,11 @@ def describe(event: str, payload: dict[str, Any]) -> tuple[str | None, int | Non
     return action, installation_id, repository if isinstance(repository, str) else None
 
 
+def owner_id() -> str:
+    """This queue's lease-owner name: `host:pid:random`, so an operator can tell which replica holds what."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
 class DeliveryQueue:
     def __init__(self, store: Store, *, lease_seconds: float = 60.0, max_attempts: int = 6,
                  retry_base_seconds: float = 2.0) -> None:
@@ -87,7 +101,7 @@ class DeliveryQueue:
         self.lease_seconds = lease_seconds
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
-        self.owner = uuid.uuid4().hex[:16]
+        self.owner = owner_id()
         self.wakeup = asyncio.Event()
 
     async def enqueue(self, delivery_id: str, event: str, payload: dict[str, Any], raw: str | None = None) -> bool:
@@ -121,20 +135,36 @@ class DeliveryQueue:
         return True
 
     async def claim(self) -> Delivery | None:
-        """Atomically take the oldest ready delivery whose subject nobody is working on."""
+        """Atomically take the oldest ready delivery that nobody else may be working on.
+
+        Claimable: queued and due, or processing under an expired lease (its owner died),
+        and neither its subject held by anyone, nor its installation held by *another*
+        owner (deliveries without a subject or installation are free).
+        """
         now = time.time()
         d = deliveries.alias("d")
         p = deliveries.alias("p")
-        busy = (
+        i = deliveries.alias("i")
+        subject_busy = (
             select(p.c.id)
             .where(p.c.subject == d.c.subject, p.c.state == "processing", p.c.lease_until >= now, p.c.id != d.c.id)
+            .exists()
+        )
+        installation_elsewhere = (
+            select(i.c.id)
+            .where(i.c.installation_id == d.c.installation_id, i.c.state == "processing", i.c.lease_until >= now,
+                   i.c.lease_owner != self.owner)
             .exists()
         )
         ready = ((d.c.state == "queued") & (d.c.available_at <= now)) | (
             (d.c.state == "processing") & (d.c.lease_until < now)
         )
         candidate = (
-            select(d.c.id).where(ready, (d.c.subject.is_(None)) | ~busy).order_by(d.c.received_at).limit(1)
+            select(d.c.id)
+            .where(ready, d.c.subject.is_(None) | ~subject_busy,
+                   d.c.installation_id.is_(None) | ~installation_elsewhere)
+            .order_by(d.c.received_at)
+            .limit(1)
         ).scalar_subquery()
         stmt = (
             update(deliveries)
@@ -160,13 +190,16 @@ class DeliveryQueue:
         return Delivery(row.id, row.event, row.action, row.installation_id, row.repository, row.subject, payload,
                         row.attempts)
 
-    async def heartbeat(self, delivery_id: str) -> None:
+    async def heartbeat(self, delivery_id: str) -> bool:
+        """Renew this process's lease; False if it no longer holds it (it expired and was taken over)."""
         async with self.store.transaction() as conn:
-            await conn.execute(
+            result = await conn.execute(
                 update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == self.owner)
+                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == self.owner,
+                       deliveries.c.state == "processing")
                 .values(lease_until=time.time() + self.lease_seconds)
             )
+        return (result.rowcount or 0) == 1
 
     async def complete(self, delivery_id: str) -> None:
         async with self.store.transaction() as conn:
@@ -258,6 +291,9 @@ class WorkerPool:
             self._idle.clear()
             try:
                 await self._process(delivery)
+            except Exception as exc:  # bookkeeping failed (database away): the lease expires, work is redone
+                log.error("could not record the outcome of delivery %s (%s); it will be retried when its lease "
+                          "expires", delivery.id, type(exc).__name__)
             finally:
                 self._active -= 1
                 if self._active == 0:
@@ -288,23 +324,26 @@ class WorkerPool:
         started = time.monotonic()
         heartbeat = asyncio.create_task(self._heartbeat(delivery.id))
         try:
-            await self.processor(delivery)
+            try:
+                await self.processor(delivery)
+            finally:
+                heartbeat.cancel()  # before the outcome is recorded, so a renewal cannot race the completion
         except asyncio.CancelledError:
             raise
         except RetryLater as exc:
-            final = await self.queue.fail(delivery, f"retry: {exc}", permanent=False, delay=exc.delay)
+            final = await self._record(self.queue.fail, delivery, f"retry: {exc}", permanent=False, delay=exc.delay)
             metrics.deliveries_failed.labels(delivery.event, str(final).lower()).inc()
             log.warning("delivery will be retried: %s%s", exc, " (gave up)" if final else "")
         except PermanentFailure as exc:
-            await self.queue.fail(delivery, str(exc), permanent=True)
+            await self._record(self.queue.fail, delivery, str(exc), permanent=True)
             metrics.deliveries_failed.labels(delivery.event, "true").inc()
             log.error("delivery failed: %s", exc)
         except Exception as exc:
-            final = await self.queue.fail(delivery, f"{type(exc).__name__}: {exc}", permanent=False)
+            final = await self._record(self.queue.fail, delivery, f"{type(exc).__name__}: {exc}", permanent=False)
             metrics.deliveries_failed.labels(delivery.event, str(final).lower()).inc()
             log.exception("delivery failed (attempt %s)%s", delivery.attempts, ", giving up" if final else "")
         else:
-            await self.queue.complete(delivery.id)
+            await self._record(self.queue.complete, delivery.id)
             metrics.deliveries_processed.labels(delivery.event).inc()
             log.info("processed in %.0f ms (attempt %d)", (time.monotonic() - started) * 1000, delivery.attempts)
         finally:
@@ -312,12 +351,33 @@ class WorkerPool:
             metrics.processing_seconds.labels(delivery.event).observe(time.monotonic() - started)
             delivery_context.reset(token)
 
+    async def _record(self, action: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        """Run a bookkeeping write, retried while the database is briefly unreachable.
+
+        Retrying for up to one lease keeps "processed once" through a database restart:
+        past that, the lease may have expired and another worker redoes the work anyway.
+        """
+        deadline = time.monotonic() + self.queue.lease_seconds
+        delay = 0.2
+        while True:
+            try:
+                return await action(*args, **kwargs)
+            except Exception as exc:
+                if not is_unreachable(exc) or time.monotonic() + delay > deadline:
+                    raise
+                log.warning("database unreachable (%s) while recording a delivery's outcome; retrying",
+                            type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
     async def _heartbeat(self, delivery_id: str) -> None:
         interval = max(self.queue.lease_seconds / 3, 0.2)
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.queue.heartbeat(delivery_id)
+                if not await self.queue.heartbeat(delivery_id):
+                    log.warning("lease on delivery %s was lost (expired and taken over)", delivery_id)
+                    return
             except Exception as exc:
                 log.warning("lease renewal failed: %s", type(exc).__name__)
 

@@ -136,7 +136,8 @@ def create_app(settings: Settings, *, github: GitHubApp | None = None, start_wor
     app.router.add_get("/metrics", metrics_endpoint)
 
     async def startup(_app: web.Application) -> None:
-        await state.store.create_schema()
+        # A database that is not up yet (restart, failover, compose start order) is waited for, not fatal.
+        await state.store.create_schema_when_reachable()
         if start_workers:
             state.pool.start()
 

@@ -7,6 +7,7 @@ default (WAL mode); PostgreSQL (asyncpg) serves several replicas.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -29,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,7 @@ deliveries = Table(
 )
 Index("ix_deliveries_claim", deliveries.c.state, deliveries.c.available_at)
 Index("ix_deliveries_subject", deliveries.c.subject, deliveries.c.state)
+Index("ix_deliveries_installation", deliveries.c.installation_id, deliveries.c.state)
 
 report_comments = Table(
     "report_comments",
@@ -91,8 +95,20 @@ def async_url(url: str) -> str:
         return "sqlite+aiosqlite://" + url[len("sqlite://"):]
     for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix):]
+            return _asyncpg_ssl_option("postgresql+asyncpg://" + url[len(prefix):])
     raise ValueError(f"unsupported DATABASE_URL scheme: {url.split(':', 1)[0]}")
+
+
+def _asyncpg_ssl_option(url: str) -> str:
+    """libpq's `?sslmode=` (what managed databases hand out) is spelt `?ssl=` by asyncpg."""
+    parsed = make_url(url)
+    if "sslmode" not in parsed.query:
+        return url
+    mode = parsed.query["sslmode"]
+    parsed = parsed.difference_update_query(["sslmode"])
+    if "ssl" not in parsed.query:
+        parsed = parsed.update_query_dict({"ssl": mode})
+    return parsed.render_as_string(hide_password=False)
 
 
 class Store:
@@ -103,7 +119,8 @@ class Store:
         self.is_postgres = self.url.startswith("postgresql")
         kwargs: dict = {"pool_pre_ping": True}
         if self.is_postgres:
-            kwargs.update(pool_size=10, max_overflow=20)
+            # A bounded connect timeout: an unreachable host fails fast (503, retry) instead of hanging.
+            kwargs.update(pool_size=10, max_overflow=20, connect_args={"timeout": 10})
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if not self.is_postgres:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -113,10 +130,41 @@ class Store:
         # Rules register their tables on import.
         import rules  # noqa: F401
 
-        async with self.engine.begin() as conn:
-            if self.is_postgres:
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
-            await conn.run_sync(metadata.create_all)
+        for attempt in range(1, 6):
+            try:
+                async with self.engine.begin() as conn:
+                    if self.is_postgres:
+                        # Replicas starting together queue here; each then sees what the first one created.
+                        await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
+                    await conn.run_sync(_create_missing)
+                return
+            except OperationalError as exc:
+                # SQLite has no advisory lock: another process on the same file may create a table
+                # between our check and our CREATE. Checking again then finds it.
+                if self.is_postgres or "already exists" not in str(exc.orig) or attempt == 5:
+                    raise
+                await asyncio.sleep(0.05 * attempt)
+
+    async def create_schema_when_reachable(self, *, max_delay: float = 2.0) -> None:
+        """`create_schema`, retried with capped backoff while the database cannot be reached.
+
+        A replica may start before its database server (a restarted host, a failover): it
+        waits and logs rather than crashing. Errors that are not about reaching the server
+        (a broken schema, a refused permission), and any SQLite error (a local file is not
+        "unreachable", it is misconfigured), are raised at once.
+        """
+        delay = 0.5
+        while True:
+            try:
+                await self.create_schema()
+                return
+            except Exception as exc:
+                if not self.is_postgres or not is_unreachable(exc):
+                    raise
+                # The type only: a driver's message may carry the connection string.
+                log.warning("database not reachable yet (%s); retrying in %.1f s", type(exc).__name__, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -147,6 +195,33 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+def _create_missing(conn: Connection) -> None:
+    """Create missing tables, and indexes added to tables that already exist (create_all skips those)."""
+    metadata.create_all(conn)
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """True for errors that mean "the database is not there right now" (worth retrying).
+
+    Refused or dropped connections, timeouts, and PostgreSQL's SQLSTATE class 08
+    (connection exception) and 57P01-57P03 (shutting down, crashed, starting up).
+    """
+    if isinstance(exc, (OSError, asyncio.TimeoutError, OperationalError, InterfaceError)):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+        return sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_SQLSTATES
+    return False
+
+
+_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - exercised by every test

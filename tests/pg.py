@@ -64,10 +64,14 @@ class PostgresServer:
         self.log = self.root / "server.log"
         self.port = _free_port()
         self.as_root = os.geteuid() == 0
-        if self.as_root:
-            account = pwd.getpwnam(SERVER_USER)  # KeyError when the package did not create the user
-            os.chown(self.root, account.pw_uid, account.pw_gid)
-        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+        try:
+            if self.as_root:
+                account = pwd.getpwnam(SERVER_USER)  # KeyError when the package did not create the user
+                os.chown(self.root, account.pw_uid, account.pw_gid)
+            self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync")
+        except BaseException:
+            shutil.rmtree(self.root, ignore_errors=True)
+            raise
 
     def _run(self, tool: str, *args: str) -> subprocess.CompletedProcess:
         command = [str(self.bin_dir / tool), *args]

@@ -1,26 +1,58 @@
-"""The durable queue's guarantees, against the database directly."""
+"""The durable queue's guarantees, against the database directly: SQLite and PostgreSQL alike.
+
+Several `Store`s on one database stand for several replicas: each has its own connection
+pool and its own queue owner, so their claims race in the database exactly as processes do.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import random
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Callable
 
 import pytest
+from sqlalchemy import func, select
 
-from bot.queue import DeliveryQueue
-from bot.store import Store
+from bot.queue import Delivery, DeliveryQueue, WorkerPool
+from bot.store import Store, async_url, deliveries
+
+pytest_plugins = ["tests.pg"]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'queue.db'}"
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture
-async def store(tmp_path):
-    store = Store(f"sqlite:///{tmp_path / 'queue.db'}")
+async def open_store(db_url) -> AsyncIterator[Callable[[], Store]]:
+    """Open another Store (a replica's own connection pool) on the test's database; all closed at the end."""
+    opened: list[Store] = []
+
+    def open_one() -> Store:
+        opened.append(Store(db_url))
+        return opened[-1]
+
+    yield open_one
+    for store in opened:
+        await store.close()
+
+
+@pytest.fixture
+async def store(open_store) -> Store:
+    store = open_store()
     await store.create_schema()
-    yield store
-    await store.close()
+    return store
 
 
-def pr_payload(number: int, repo: str = "acme/widgets") -> dict:
-    return {"action": "opened", "installation": {"id": 1}, "repository": {"full_name": repo},
-            "pull_request": {"number": number}}
+def pr_payload(number: int, repo: str = "acme/widgets", installation: int | None = 1) -> dict:
+    payload = {"action": "opened", "repository": {"full_name": repo}, "pull_request": {"number": number}}
+    if installation is not None:
+        payload["installation"] = {"id": installation}
+    return payload
 
 
 async def test_enqueue_claim_complete_and_dedupe(store):
@@ -30,6 +62,7 @@ async def test_enqueue_claim_complete_and_dedupe(store):
     claimed = await queue.claim()
     assert claimed is not None and claimed.id == "a" and claimed.subject == "acme/widgets#1"
     assert claimed.attempts == 1 and claimed.payload["pull_request"]["number"] == 1
+    assert claimed.installation_id == 1
     assert await queue.enqueue("a", "pull_request", pr_payload(1)) is False  # in progress: duplicate
     await queue.complete("a")
     assert await queue.enqueue("a", "pull_request", pr_payload(1)) is False  # done: duplicate
@@ -71,16 +104,18 @@ async def test_concurrent_claims_never_share_a_subject(store):
 
 
 async def test_expired_lease_is_taken_over_by_another_process(store):
-    dead = DeliveryQueue(store, lease_seconds=0.2)
-    alive = DeliveryQueue(store, lease_seconds=0.2)
+    dead = DeliveryQueue(store, lease_seconds=0.5)
+    alive = DeliveryQueue(store, lease_seconds=0.5)
     await dead.enqueue("l", "pull_request", pr_payload(1))
     assert (await dead.claim()).id == "l"
     assert await alive.claim() is None
-    await asyncio.sleep(0.3)
+    await asyncio.sleep(0.6)
     taken = await alive.claim()
     assert taken is not None and taken.id == "l" and taken.attempts == 2
     await dead.complete("l")  # the dead owner's late completion is ignored
+    assert await dead.heartbeat("l") is False  # nor can it renew a lease it lost
     assert (await alive.get("l"))["state"] == "processing"
+    assert await alive.heartbeat("l") is True
 
 
 async def test_retry_backoff_then_failed_with_error(store):
@@ -105,3 +140,212 @@ async def test_release_on_shutdown_returns_work_uncounted(store):
     assert await queue.release_mine() == 1
     row = await queue.get("x")
     assert row["state"] == "queued" and row["attempts"] == 0
+
+
+async def drain(queue: DeliveryQueue, processed: list[str], ids: list[str], timeout: float = 10.0) -> None:
+    """Run one worker until every id is done."""
+    async def processor(delivery: Delivery) -> None:
+        processed.append(delivery.id)
+
+    pool = WorkerPool(queue, processor, workers=1, idle_poll=0.05, shutdown_grace=1.0)
+    pool.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            rows = [await queue.get(i) for i in ids]
+            if all(row["state"] == "done" for row in rows):
+                return
+            assert asyncio.get_running_loop().time() < deadline, rows
+            await asyncio.sleep(0.05)
+    finally:
+        await pool.stop()
+
+
+async def test_outcome_is_recorded_once_the_database_is_back(store):
+    """A database blip while recording "done" is waited out: the work is not redone."""
+    queue = DeliveryQueue(store, lease_seconds=5)
+    outages = iter([ConnectionRefusedError("restarting"), ConnectionRefusedError("restarting")])
+    complete = queue.complete
+
+    async def flaky_complete(delivery_id: str) -> None:
+        error = next(outages, None)
+        if error is not None:
+            raise error
+        await complete(delivery_id)
+
+    queue.complete = flaky_complete
+    await queue.enqueue("a", "pull_request", pr_payload(1))
+    processed: list[str] = []
+    await drain(queue, processed, ["a"])
+    assert processed == ["a"] and (await queue.get("a"))["attempts"] == 1
+
+
+async def test_worker_survives_a_failure_to_record_and_the_lease_brings_the_work_back(store):
+    queue = DeliveryQueue(store, lease_seconds=0.3)
+    failed_once: list[str] = []
+    complete = queue.complete
+
+    async def broken_once(delivery_id: str) -> None:
+        if delivery_id == "a" and not failed_once:
+            failed_once.append(delivery_id)
+            raise RuntimeError("not a connection problem")
+        await complete(delivery_id)
+
+    queue.complete = broken_once
+    await queue.enqueue("a", "pull_request", pr_payload(1))
+    await queue.enqueue("b", "pull_request", pr_payload(2))
+    processed: list[str] = []
+    await drain(queue, processed, ["a", "b"])
+    assert sorted(processed) == ["a", "a", "b"]  # the same worker went on, and redid "a" after its lease
+    assert (await queue.get("a"))["attempts"] == 2
+
+
+# --------------------------------------------------------------------------- several replicas
+
+
+async def test_an_installation_is_worked_by_one_replica_at_a_time(store, open_store):
+    """Write pacing is per process, so one installation's work goes to one replica at a time."""
+    a = DeliveryQueue(store)
+    b = DeliveryQueue(open_store())
+    await a.enqueue("i1-pr1", "pull_request", pr_payload(1, installation=1))
+    await a.enqueue("i1-pr2", "pull_request", pr_payload(2, installation=1))
+    await a.enqueue("i2-pr1", "pull_request", pr_payload(1, repo="other/repo", installation=2))
+    await a.enqueue("i1-pr3", "pull_request", pr_payload(3, installation=1))
+
+    assert (await a.claim()).id == "i1-pr1"
+    assert (await b.claim()).id == "i2-pr1"  # installation 1 is A's while A works on it
+    assert await b.claim() is None  # and installation 2 is now B's
+    assert (await a.claim()).id == "i1-pr2"  # the owner itself may take more of it (other subjects)
+    await a.complete("i1-pr1")
+    assert await b.claim() is None  # A still holds i1-pr2
+    await a.complete("i1-pr2")
+    assert (await b.claim()).id == "i1-pr3"  # A let go of installation 1: anyone may take it
+    assert (await b.get("i1-pr3"))["lease_owner"] == b.owner
+
+
+async def test_deliveries_without_an_installation_are_not_routed(store, open_store):
+    a = DeliveryQueue(store)
+    b = DeliveryQueue(open_store())
+    await a.enqueue("n1", "pull_request", pr_payload(1, installation=None))
+    await a.enqueue("n2", "pull_request", pr_payload(2, installation=None))
+    assert (await a.claim()).id == "n1"
+    assert (await b.claim()).id == "n2"
+
+
+async def test_installation_held_by_a_dead_replica_is_free_once_its_lease_expires(store, open_store):
+    dead = DeliveryQueue(store, lease_seconds=0.5)
+    alive = DeliveryQueue(open_store(), lease_seconds=0.5)
+    await dead.enqueue("k1", "pull_request", pr_payload(1))
+    await dead.enqueue("k2", "pull_request", pr_payload(2))
+    assert (await dead.claim()).id == "k1"
+    assert await alive.claim() is None
+    await asyncio.sleep(0.6)
+    taken = {(await alive.claim()).id, (await alive.claim()).id}
+    assert taken == {"k1", "k2"}
+
+
+async def test_same_delivery_sent_to_several_replicas_is_accepted_once(store, open_store):
+    queues = [DeliveryQueue(store)] + [DeliveryQueue(open_store()) for _ in range(3)]
+    for round_ in range(10):
+        results = await asyncio.gather(*(q.enqueue(f"dup-{round_}", "pull_request", pr_payload(round_))
+                                         for q in queues))
+        assert sorted(results) == [False, False, False, True]
+    async with store.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(deliveries)) == 10
+
+
+async def test_simultaneous_claims_from_replicas_each_get_different_work(store, open_store):
+    """Claims queue up rather than collide: none is turned away while claimable work remains."""
+    replicas = [DeliveryQueue(store)] + [DeliveryQueue(open_store()) for _ in range(7)]
+    for n in range(8):
+        await replicas[0].enqueue(f"w{n}", "pull_request", pr_payload(n, repo=f"org{n}/repo", installation=n + 1))
+    claimed = await asyncio.gather(*(q.claim() for q in replicas))
+    assert sorted(c.id for c in claimed if c is not None) == [f"w{n}" for n in range(8)]
+
+
+async def test_simultaneous_claims_on_one_installation_go_to_one_replica(store, open_store):
+    replicas = [DeliveryQueue(store)] + [DeliveryQueue(open_store()) for _ in range(7)]
+    for n in range(8):
+        await replicas[0].enqueue(f"s{n}", "pull_request", pr_payload(n))  # one installation, eight PRs
+    claimed = await asyncio.gather(*(q.claim() for q in replicas for _ in range(2)))
+    owners = {(await store_get(replicas[0], c.id))["lease_owner"] for c in claimed if c is not None}
+    assert len(owners) == 1
+    assert sum(c is not None for c in claimed) == 2  # that replica's two claims both got work
+
+
+async def store_get(queue: DeliveryQueue, delivery_id: str) -> dict:
+    row = await queue.get(delivery_id)
+    assert row is not None
+    return row
+
+
+async def test_schema_is_created_once_when_replicas_start_together(db_url, open_store):
+    stores = [open_store() for _ in range(5)]
+    await asyncio.gather(*(s.create_schema() for s in stores))  # would collide on CREATE TABLE unlocked
+    queue = DeliveryQueue(stores[0])
+    assert await queue.enqueue("after", "pull_request", pr_payload(1)) is True
+    assert await queue.depth() == 1
+
+
+async def test_racing_replicas_keep_every_guarantee(store, open_store):
+    """Four replicas × four workers drain 120 deliveries; a shadow ledger checks every claim.
+
+    The ledger only holds a delivery between its claim returning and its completion
+    starting, a sub-interval of the real lease, so any overlap it sees is a real one.
+    """
+    replicas = [DeliveryQueue(store)] + [DeliveryQueue(open_store()) for _ in range(3)]
+    for n in range(120):
+        installation = n % 4 + 1
+        payload = pr_payload(n % 15, repo=f"org{installation}/repo", installation=installation)
+        await replicas[0].enqueue(f"r{n}", "pull_request", payload)
+    subjects: dict[str, str] = {}
+    holders: dict[int, Counter[str]] = defaultdict(Counter)  # installation -> owner -> deliveries held
+    processed: list[str] = []
+    violations: list[str] = []
+
+    async def worker(queue: DeliveryQueue) -> None:
+        idle = 0
+        while idle < 20:
+            delivery = await queue.claim()
+            if delivery is None:
+                idle += 1
+                await asyncio.sleep(0.01)
+                continue
+            idle = 0
+            if delivery.subject in subjects:
+                violations.append(f"{delivery.id}: subject {delivery.subject} held by {subjects[delivery.subject]}")
+            others = {owner for owner, held in holders[delivery.installation_id].items()
+                      if held and owner != queue.owner}
+            if others:
+                violations.append(f"{delivery.id}: installation {delivery.installation_id} held by {others}")
+            subjects[delivery.subject] = delivery.id
+            holders[delivery.installation_id][queue.owner] += 1
+            await asyncio.sleep(random.uniform(0, 0.01))
+            del subjects[delivery.subject]
+            holders[delivery.installation_id][queue.owner] -= 1
+            processed.append(delivery.id)
+            await queue.complete(delivery.id)
+
+    await asyncio.gather(*(worker(q) for q in replicas for _ in range(4)))
+    assert violations == []
+    assert sorted(processed) == sorted(f"r{n}" for n in range(120))  # each exactly once
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(select(deliveries.c.state, deliveries.c.attempts))).all()
+    assert {tuple(r) for r in rows} == {("done", 1)}
+
+
+
+def test_libpq_sslmode_in_database_url_is_understood():
+    """Managed databases hand out `?sslmode=require`; asyncpg calls it `ssl`."""
+    assert async_url("postgresql://bot:p%40ss@db.example:5432/gov?sslmode=require") == (
+        "postgresql+asyncpg://bot:p%40ss@db.example:5432/gov?ssl=require")
+    assert async_url("postgres://db.example/gov") == "postgresql+asyncpg://db.example/gov"
+
+
+async def test_database_url_with_sslmode_connects(pg_url):
+    store = Store(pg_url + "?sslmode=disable")  # the throwaway server has no TLS
+    try:
+        await store.create_schema()
+        assert await store.ping() is True
+    finally:
+        await store.close()
