@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    inspect,
     select,
     text,
 )
@@ -198,11 +199,33 @@ class Store:
 
 
 def _create_missing(conn: Connection) -> None:
-    """Create missing tables, and indexes added to tables that already exist (create_all skips those)."""
+    """Bring the schema up to this version: missing tables, then columns and indexes added to
+    tables that already exist (create_all skips those). Migrations are additive only: a new
+    column must be nullable or have a server default, so older rows stay valid."""
     metadata.create_all(conn)
+    inspector = inspect(conn)
     for table in metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                _add_column(conn, table, column)
         for index in table.indexes:
             index.create(conn, checkfirst=True)
+
+
+def _add_column(conn: Connection, table: Table, column: Column) -> None:
+    if not column.nullable and column.server_default is None:
+        raise RuntimeError(f"cannot add column {table.name}.{column.name}: new columns need to be nullable "
+                           "or have a server default")
+    column_type = column.type.compile(dialect=conn.dialect)
+    default = ""
+    if column.server_default is not None:
+        default = " DEFAULT " + str(column.server_default.arg.compile(dialect=conn.dialect)
+                                    if hasattr(column.server_default.arg, "compile") else column.server_default.arg)
+    preparer = conn.dialect.identifier_preparer
+    conn.execute(text(f"ALTER TABLE {preparer.format_table(table)} ADD COLUMN "
+                      f"{preparer.format_column(column)} {column_type}{default}"))
+    log.info("schema: added column %s.%s", table.name, column.name)
 
 
 def is_unreachable(exc: BaseException) -> bool:

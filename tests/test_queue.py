@@ -349,3 +349,26 @@ async def test_database_url_with_sslmode_connects(pg_url):
         assert await store.ping() is True
     finally:
         await store.close()
+
+
+async def test_start_up_adds_columns_a_newer_version_declares(tmp_path):
+    """An older database gains the columns this version added; its rows stay readable."""
+    from sqlalchemy import Column, String, text
+
+    from bot.store import deliveries
+
+    old = Store(f"sqlite:///{tmp_path / 'old.db'}")
+    await old.create_schema()
+    await DeliveryQueue(old).enqueue("before", "issues", {"repository": {"full_name": "a/b"}})
+    await old.close()
+    added = Column("test_added_note", String(40), nullable=True)
+    deliveries.append_column(added)
+    try:
+        new = Store(f"sqlite:///{tmp_path / 'old.db'}")
+        await new.create_schema()
+        async with new.engine.connect() as conn:
+            row = (await conn.execute(text("SELECT id, test_added_note FROM deliveries"))).one()
+        assert tuple(row) == ("before", None)
+        await new.close()
+    finally:
+        deliveries._columns.remove(added)
