@@ -203,6 +203,7 @@ class GitHubApp:
         self.backoff_base = backoff_base
         self.app_id = app_id
         self.private_key = private_key
+        self._signing_key: Any = None
         self.api_url = api_url
         self.graphql_url = graphql_url
         self._session: aiohttp.ClientSession | None = None
@@ -230,6 +231,16 @@ class GitHubApp:
             pacer = self._pacers[installation_id] = WritePacer(self.writes_per_minute, self.write_burst)
         return pacer
 
+    def signing_key(self) -> Any:
+        """The App key, parsed once. Given the PEM text, PyJWT parses and checks the RSA key on
+        every signature: ~30 ms of CPU on the event loop per installation token, during which no
+        webhook is answered. A parsed key signs in about 0.3 ms."""
+        if self._signing_key is None:
+            from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+            self._signing_key = load_pem_private_key(str(self.private_key).encode(), password=None)
+        return self._signing_key
+
     async def installation_token(self, installation_id: int) -> str:
         cached = self._tokens.get(installation_id)
         if cached is not None:
@@ -244,7 +255,8 @@ class GitHubApp:
             bootstrap = gidgethub.aiohttp.GitHubAPI(self.session, USER_AGENT, base_url=self.api_url)
             try:
                 response = await apps.get_installation_access_token(
-                    bootstrap, installation_id=str(installation_id), app_id=self.app_id, private_key=self.private_key
+                    bootstrap, installation_id=str(installation_id), app_id=self.app_id,
+                    private_key=self.signing_key(),  # PyJWT accepts a key object where gidgethub says str
                 )
             except gidgethub.HTTPException as exc:
                 metrics.github_api_calls.labels("POST", str(int(exc.status_code))).inc()

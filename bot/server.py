@@ -110,7 +110,8 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
 def build_state(settings: Settings, *, github: GitHubApp | None = None, start_workers: bool = True) -> BotState:
     store = Store(settings.database_url)
     queue = DeliveryQueue(store, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts,
-                          retry_base_seconds=settings.retry_base_seconds)
+                          retry_base_seconds=settings.retry_base_seconds,
+                          per_installation=max(1, settings.workers // 2))
     github = github or GitHubApp(
         app_id=settings.github_app_id, private_key=settings.private_key_pem() if (
             settings.github_private_key or settings.github_private_key_path) else None,
@@ -145,6 +146,7 @@ def create_app(settings: Settings, *, github: GitHubApp | None = None, start_wor
         await state.pool.stop()
 
     async def cleanup(_app: web.Application) -> None:
+        await state.queue.close()
         await state.github.close()
         await state.store.close()
 

@@ -58,7 +58,10 @@ deliveries = Table(
     Column("lease_until", Float),
     Column("finished_at", Float),
 )
-Index("ix_deliveries_claim", deliveries.c.state, deliveries.c.available_at)
+# (state, received_at): a claim walks queued rows in arrival order and stops at the first it may take.
+# A (state, available_at) index must not exist beside it: SQLite's planner prefers its range and
+# then sorts every queued row, which made each claim O(backlog) while holding the write lock.
+Index("ix_deliveries_queue", deliveries.c.state, deliveries.c.received_at)
 Index("ix_deliveries_subject", deliveries.c.subject, deliveries.c.state)
 Index("ix_deliveries_installation", deliveries.c.installation_id, deliveries.c.state)
 
@@ -138,6 +141,8 @@ class Store:
                         # Replicas starting together queue here; each then sees what the first one created.
                         await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
                     await conn.run_sync(_create_missing)
+                    # Replaced by ix_deliveries_queue; left in place, the planner would keep preferring it.
+                    await conn.execute(text("DROP INDEX IF EXISTS ix_deliveries_claim"))
                 return
             except OperationalError as exc:
                 # SQLite has no advisory lock: another process on the same file may create a table

@@ -342,3 +342,32 @@ async def test_writes_of_one_installation_are_never_concurrent(fake, bot):
     # would be concurrent. `at` is recorded when the request arrives.
     gaps = [b.at - a.at for a, b in zip(writes, writes[1:])]
     assert min(gaps) >= 0.045
+
+
+async def test_a_flooding_installation_leaves_workers_for_the_others(fake, app_key, tmp_path):
+    """One installation's writes are paced to one a second; another installation is not kept waiting."""
+    harness = BotHarness(make_settings(api_url=fake.url, private_key=app_key[0], db_path=tmp_path / "f.db",
+                                       workers=4, writes_per_minute=60, write_burst=1))
+    await harness.start()
+    try:
+        setup_repo(fake)
+        for number in range(2, 11):
+            fake.add_pull_request(REPO, number, author="dana", title="fix", head_sha=f"{number:040x}")
+        fake.add_repo("other/gadgets", installation_id=7)
+        fake.set_file("other/gadgets", ".github/governance.yml", RULES_FILE)
+        fast = fake.add_pull_request("other/gadgets", 5, author="dana", title="fix", head_sha="c" * 40)
+        for number in range(1, 11):
+            await harness.deliver("pull_request", pull_request_event(fake, REPO, number))
+        await asyncio.sleep(0.5)  # the flood has taken what workers it may
+        fast_payload = pull_request_event(fake, "other/gadgets", 5)
+        fast_payload["installation"]["id"] = 7
+        await harness.deliver("pull_request", fast_payload)
+        for _ in range(100):
+            if fake.latest_status("other/gadgets", fast["head"]["sha"], "governance/probe"):
+                break
+            await asyncio.sleep(0.05)
+        assert fake.latest_status("other/gadgets", fast["head"]["sha"], "governance/probe") is not None
+        flooded = [n for n in range(1, 11) if fake.latest_status(REPO, f"{n:040x}", "governance/probe")]
+        assert len(flooded) < 10  # the flood is still being paced
+    finally:
+        await harness.close()
