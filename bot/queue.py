@@ -306,6 +306,17 @@ class DeliveryQueue:
             )
         return result.rowcount or 0
 
+    async def prune(self, older_than_seconds: float) -> int:
+        """Forget finished deliveries older than the retention window (their payloads add up).
+
+        Their ids then no longer count as duplicates; GitHub offers redelivery for a few days
+        only, so a retention of two weeks keeps the dedupe promise with room to spare."""
+        cutoff = time.time() - older_than_seconds
+        async with self.store.transaction() as conn:
+            result = await conn.execute(deliveries.delete().where(
+                deliveries.c.state.in_(("done", "failed")), deliveries.c.finished_at < cutoff))
+        return result.rowcount or 0
+
     async def depth(self) -> int:
         async with self.store.engine.connect() as conn:
             value = await conn.scalar(

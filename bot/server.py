@@ -6,6 +6,7 @@ stored durably in the queue, and answered 202; workers do the rest.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -142,6 +143,22 @@ def create_app(settings: Settings, *, github: GitHubApp | None = None, start_wor
         if start_workers:
             state.pool.start()
 
+    async def prune_forever() -> None:
+        while True:
+            try:
+                pruned = await state.queue.prune(state.settings.delivery_retention_days * 86400)
+                if pruned:
+                    log.info("pruned %d finished deliveries past retention", pruned)
+            except Exception as exc:  # the database is away: try again next time
+                log.warning("pruning deliveries failed: %s", type(exc).__name__)
+            await asyncio.sleep(3600)
+
+    async def prune_task(_app: web.Application):
+        task = asyncio.create_task(prune_forever(), name="prune-deliveries")
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
     async def shutdown(_app: web.Application) -> None:
         await state.pool.stop()
 
@@ -151,6 +168,7 @@ def create_app(settings: Settings, *, github: GitHubApp | None = None, start_wor
         await state.store.close()
 
     app.on_startup.append(startup)
+    app.cleanup_ctx.append(prune_task)
     app.on_shutdown.append(shutdown)
     app.on_cleanup.append(cleanup)
     return app

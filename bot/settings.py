@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=2.0, ge=0)
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
     max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    delivery_retention_days: float = Field(default=14.0, gt=0)
     writes_per_minute: float = Field(default=80.0, gt=0)
     write_burst: float = Field(default=20.0, ge=1)
 

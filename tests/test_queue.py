@@ -372,3 +372,17 @@ async def test_start_up_adds_columns_a_newer_version_declares(tmp_path):
         await new.close()
     finally:
         deliveries._columns.remove(added)
+
+
+async def test_finished_deliveries_are_pruned_after_retention(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'prune.db'}")
+    await store.create_schema()
+    queue = DeliveryQueue(store)
+    for delivery_id in ("old-done", "waiting"):
+        await queue.enqueue(delivery_id, "issues", {"repository": {"full_name": "a/b"}})
+    claimed = await queue.claim()
+    await queue.complete(claimed.id)
+    assert await queue.prune(3600) == 0  # finished just now: kept
+    assert await queue.prune(-1) == 1  # past retention: gone, the queued one stays
+    assert await queue.get("old-done") is None and (await queue.get("waiting"))["state"] == "queued"
+    await store.close()
