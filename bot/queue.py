@@ -126,7 +126,7 @@ class GroupCommit:
         while self._pending:
             batch, self._pending = self._pending[: self.MAX_BATCH], self._pending[self.MAX_BATCH:]
             try:
-                async with self.store.transaction() as conn:
+                async with self.store.transaction(urgent=True) as conn:
                     accepted = [await self._store(conn, values) for values, _ in batch]
             except Exception as exc:  # the database is away: every caller answers 503, GitHub redelivers
                 for _, future in batch:

@@ -8,6 +8,8 @@ default (WAL mode); PostgreSQL (asyncpg) serves several replicas.
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextvars
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -115,6 +117,48 @@ def _asyncpg_ssl_option(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+_holding_write_lock: contextvars.ContextVar[bool] = contextvars.ContextVar("holding_write_lock", default=False)
+
+
+class WriteLock:
+    """SQLite's single writer, queued in the event loop: FIFO, except that urgent writers go first.
+
+    Without it, write transactions from the pool's connections collide inside SQLite, and the
+    losers poll in its busy handler (sleeps of 1 to 100 ms, in no order). Webhook inserts are
+    urgent (GitHub is waiting for the answer); workers' bookkeeping can wait a few milliseconds.
+    """
+
+    def __init__(self) -> None:
+        self._locked = False
+        self._urgent: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._others: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    async def acquire(self, urgent: bool = False) -> None:
+        if not self._locked and not self._urgent and not self._others:
+            self._locked = True
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue = self._urgent if urgent else self._others
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.release()  # handed the lock just as we were cancelled: pass it on
+            elif waiter in queue:
+                queue.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        for queue in (self._urgent, self._others):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # handed over: stays locked
+                    return
+        self._locked = False
+
+
 class Store:
     """Owns the async engine. Everything that is state lives here, never in process memory."""
 
@@ -126,6 +170,9 @@ class Store:
             # A bounded connect timeout: an unreachable host fails fast (503, retry) instead of hanging.
             kwargs.update(pool_size=10, max_overflow=20, connect_args={"timeout": 10})
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        # SQLite only: one write transaction at a time, so it must never await network I/O or
+        # open another transaction inside.
+        self._write_lock: WriteLock | None = None if self.is_postgres else WriteLock()
         if not self.is_postgres:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
 
@@ -173,9 +220,23 @@ class Store:
             delay = min(delay * 2, max_delay)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.begin() as conn:
-            yield conn
+    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A write transaction. `urgent`: goes before queued ones on SQLite (a webhook is waiting)."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        if _holding_write_lock.get():
+            # Waiting for ourselves would hang this task forever: fail loudly instead.
+            raise RuntimeError("nested write transaction on SQLite: finish the outer one first")
+        await self._write_lock.acquire(urgent)
+        token = _holding_write_lock.set(True)
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        finally:
+            _holding_write_lock.reset(token)
+            self._write_lock.release()
 
     async def ping(self) -> bool:
         try:

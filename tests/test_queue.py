@@ -386,3 +386,15 @@ async def test_finished_deliveries_are_pruned_after_retention(tmp_path):
     assert await queue.prune(-1) == 1  # past retention: gone, the queued one stays
     assert await queue.get("old-done") is None and (await queue.get("waiting"))["state"] == "queued"
     await store.close()
+
+
+async def test_a_nested_write_transaction_fails_loudly_instead_of_hanging(tmp_path):
+    store = Store(f"sqlite:///{tmp_path / 'nested.db'}")
+    await store.create_schema()
+    with pytest.raises(RuntimeError, match="nested write transaction"):
+        async with store.transaction():
+            async with store.transaction():
+                pass
+    async with store.transaction():  # the lock was released
+        pass
+    await store.close()
