@@ -153,11 +153,17 @@ class EventContext:
                 return files
         return await self._files_from_trees(pr)
 
+    async def merge_base(self) -> str:
+        """Where the pull request branched off: the old side of its change (not the base tip)."""
+        async def read() -> str:
+            pr = await self.pull_request()
+            compare = await self.gh.getitem(
+                f"/repos/{self.repo_full_name}/compare/{pr['base']['sha']}...{pr['head']['sha']}?per_page=1")
+            return (compare.get("merge_base_commit") or {}).get("sha") or pr["base"]["sha"]
+        return await self.memo(("merge-base", self.number), read)
+
     async def _files_from_trees(self, pr: dict[str, Any]) -> list[dict[str, Any]]:
-        compare = await self.gh.getitem(
-            f"/repos/{self.repo_full_name}/compare/{pr['base']['sha']}...{pr['head']['sha']}?per_page=1")
-        merge_base = (compare.get("merge_base_commit") or {}).get("sha") or pr["base"]["sha"]
-        base_tree, head_tree = await asyncio.gather(self._tree(merge_base), self._tree(pr["head"]["sha"]))
+        base_tree, head_tree = await asyncio.gather(self._tree(await self.merge_base()), self._tree(pr["head"]["sha"]))
         files: list[dict[str, Any]] = []
         for path, (sha, size) in head_tree.items():
             old = base_tree.get(path)
@@ -193,6 +199,20 @@ class EventContext:
             except UnicodeDecodeError:
                 return None
         return await self.memo(("file", path, ref), read)
+
+    async def blob(self, sha: str) -> bytes | None:
+        """A git blob's bytes by sha (None if GitHub has no such blob). The git API serves files
+        up to 100 MB where the contents API stops at 1 MB."""
+        async def read() -> bytes | None:
+            try:
+                item = await self.gh.getitem(f"/repos/{self.repo_full_name}/git/blobs/{sha}")
+            except gidgethub.BadRequest as exc:
+                if int(exc.status_code) in (404, 422):
+                    return None
+                raise
+            content = (item or {}).get("content") or ""
+            return base64.b64decode(content) if item.get("encoding", "base64") == "base64" else content.encode()
+        return await self.memo(("blob", sha), read)
 
     async def permission(self, login: str) -> str:
         """The user's role on the repository: admin, maintain, write, triage, read or none."""

@@ -35,7 +35,7 @@ from sqlalchemy import Column, Float, Index, Integer, String, Table, select
 from bot.context import EventContext, IncompleteData
 from bot.globs import validate_globs
 from bot.labels import MAX_LABEL_LENGTH, label_length_ok
-from bot.rule import CommandHelp, Outcome, Reevaluate, ReportSection, Rule, RuleConfig, StatusUpdate
+from bot.rule import CommandHelp, Outcome, ReportSection, Rule, RuleConfig, StatusUpdate
 from bot.store import metadata
 from rules.boundary import (
     CommercialPaths,
@@ -328,11 +328,10 @@ def _decode(item: dict[str, Any]) -> str:
     return data.decode("utf-8", "replace")
 
 
-async def blob_text(ctx: EventContext, sha: str) -> str:
-    """A blob by its sha (the git API serves files up to 100 MB, the contents API 1 MB)."""
-    item = await ctx.memo(("commercial-blob", sha), lambda: ctx.gh.getitem(
-        f"/repos/{ctx.repo_full_name}/git/blobs/{sha}"))
-    return _decode(item)
+async def blob_text(ctx: EventContext, sha: str) -> str | None:
+    """A blob's text by its sha; None when GitHub cannot give it."""
+    data = await ctx.blob(sha)
+    return None if data is None else data.decode("utf-8", "replace")
 
 
 async def text_at(ctx: EventContext, path: str, ref: str) -> str | None:
@@ -349,17 +348,7 @@ async def text_at(ctx: EventContext, path: str, ref: str) -> str | None:
         return None
     if item.get("encoding") == "base64":
         return _decode(item)
-    return await blob_text(ctx, item["sha"])  # too large for the contents API
-
-
-async def merge_base(ctx: EventContext) -> str:
-    """Where the PR branched off: old file contents are read there, not at the base tip."""
-    async def read() -> str:
-        pr = await ctx.pull_request()
-        data = await ctx.gh.getitem(
-            f"/repos/{ctx.repo_full_name}/compare/{pr['base']['sha']}...{pr['head']['sha']}?per_page=1")
-        return (data.get("merge_base_commit") or {}).get("sha") or pr["base"]["sha"]
-    return await ctx.memo(("commercial-merge-base", ctx.number), read)
+    return await blob_text(ctx, item["sha"])  # too large for the contents API (None: unreadable)
 
 
 _GO_MODULE = re.compile(r"^\s*module\s+\"?([^\s\"/][^\s\"]*)\"?", re.MULTILINE)
@@ -423,13 +412,13 @@ async def scan_imports(ctx: EventContext, config: CommercialConfig, files: list[
 
 async def rebuild_patches(ctx: EventContext, files: list[dict[str, Any]], scan: ImportScan) -> dict[str, str]:
     """Patches rebuilt from old and new contents for files GitHub gave no patch for."""
-    base = await merge_base(ctx)
+    base = await ctx.merge_base()
     limit = asyncio.Semaphore(READ_CONCURRENCY)
 
     async def one(f: dict[str, Any]) -> tuple[str, str | None]:
         async with limit:
             head = await blob_text(ctx, f["sha"])
-            if len(head) > MAX_UNPATCHED_BYTES:
+            if head is None or len(head) > MAX_UNPATCHED_BYTES:
                 return f["filename"], None
             old = None
             if f.get("status") != "added":
@@ -499,6 +488,10 @@ class CommercialRule(Rule):
     }
     webhook_events = ("pull_request", "issue_comment")
 
+    def starts_evaluation(self, ctx: EventContext, config: CommercialConfig) -> bool:
+        """`/approve-commercial` evaluates the pull request at once, so status and report agree."""
+        return any(c.name == APPROVE for c in ctx.commands)
+
     async def handle(self, ctx: EventContext, config: CommercialConfig) -> Outcome:
         outcome = Outcome()
         approval: Approval | None = None
@@ -512,9 +505,6 @@ class CommercialRule(Rule):
                 self._fill(outcome, ev, config)
                 if approval is not None and not ev.passes:
                     outcome.replies.append(f"Approval recorded, but `{CONTEXT}` still fails: see the report.")
-                if approval is not None and not ctx.is_pr_evaluation:
-                    # The status passes in this event; the report is refreshed by a full evaluation.
-                    outcome.reevaluate.append(Reevaluate(ctx.repo_full_name, ctx.number))
         if approval is not None:
             recorded = approval
             outcome.after_apply.append(lambda: record_approval(ctx, recorded))

@@ -135,6 +135,7 @@ async def test_maintainer_approval_passes_on_the_comment_event_itself(fake, bot,
     await comment(fake, bot, "Looks fine.\n/approve-commercial", author="carol")
     st = status(fake, pr)
     assert st["state"] == "success" and "carol" in st["description"]
+    assert "Everything passes" in report(fake)  # the report too, in the same event
     [row] = await approvals(bot)
     assert (row.repository, row.number, row.approved_by) == (REPO, 1, "carol")
     assert row.comment_url.endswith(f"#issuecomment-{fake.comments(REPO, 1)[-1]['id']}")
@@ -149,7 +150,7 @@ async def test_approval_refreshes_report_and_holds_until_commercial_files_change
     await comment(fake, bot, "/approve-commercial", author="tina")  # a member of acme/ee-team
     assert status(fake, pr)["state"] == "success"
     body = report(fake)
-    assert "Everything passes" in body  # refreshed by the re-evaluation the approval queued
+    assert "Everything passes" in body  # the approving comment evaluated the whole PR
 
     # A push that edits the same commercial file keeps the approval.
     fake.push(REPO, 1, head_sha="a" * 40, files=[changed("ee/billing.py", "x = 2")])

@@ -10,7 +10,6 @@ Only the first :data:`KEEP_CHARS` characters are kept: a header lives at the top
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 from collections.abc import Sequence
@@ -133,13 +132,9 @@ async def _read_rest(ctx: "EventContext", head: str, wanted: Wanted) -> FileHead
         return FileHead(text=text[:KEEP_CHARS])
     if not wanted.sha:
         return FileHead(missing=True)
-    try:
-        blob = await ctx.gh.getitem(f"/repos/{ctx.repo_full_name}/git/blobs/{wanted.sha}")
-    except gidgethub.BadRequest as exc:
-        if int(exc.status_code) in (404, 422):
-            return FileHead(missing=True)
-        raise
-    data = base64.b64decode((blob or {}).get("content") or "")
+    data = await ctx.blob(wanted.sha)
+    if data is None:
+        return FileHead(missing=True)
     if b"\0" in data[:BINARY_SNIFF]:
         return FileHead(binary=True)
     return FileHead(text=data[: KEEP_CHARS * 4].decode("utf-8", "surrogateescape")[:KEEP_CHARS])
