@@ -77,7 +77,7 @@ async def apply_labels(ctx: "EventContext", outcome: Outcome) -> None:
 
 async def ensure_labels_exist(ctx: "EventContext", names: list[str], colors: dict[str, str]) -> None:
     """Create labels that the repository does not have yet, with their configured colour."""
-    existing = await ctx.memo("repo-labels", lambda: _repo_labels(ctx))
+    existing = await ctx.repo_labels()
     for name in names:
         if name.lower() in existing:
             continue
@@ -86,11 +86,7 @@ async def ensure_labels_exist(ctx: "EventContext", names: list[str], colors: dic
             await ctx.gh.post(f"/repos/{ctx.repo_full_name}/labels", data={"name": name, "color": color})
         except gidgethub.InvalidField:
             pass  # created meanwhile (already_exists)
-        existing.add(name.lower())
-
-
-async def _repo_labels(ctx: "EventContext") -> set[str]:
-    return {label["name"].lower() async for label in ctx.gh.getiter(f"/repos/{ctx.repo_full_name}/labels?per_page=100")}
+        existing[name.lower()] = name
 
 
 async def apply_comments(ctx: "EventContext", outcome: Outcome) -> None:

@@ -249,6 +249,13 @@ class EventContext:
             return data.get("state") == "active"
         return await self.memo(("team-member", org.lower(), team_slug.lower(), login.lower()), read)
 
+    async def repo_labels(self) -> dict[str, str]:
+        """The repository's labels, lower-cased name -> GitHub's spelling (read once per event)."""
+        async def read() -> dict[str, str]:
+            return {label["name"].lower(): label["name"] async for label in self.gh.getiter(
+                f"/repos/{self.repo_full_name}/labels?per_page=100")}
+        return await self.memo("repo-labels", read)
+
     async def issue_comments(self) -> list[dict[str, Any]]:
         return await self.memo(("comments", self.number), lambda: self._list(
             f"/repos/{self.repo_full_name}/issues/{self.number}/comments?per_page=100"))

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-import gidgethub
 
 from bot.commands import Command
 from bot.context import EventContext, IncompleteData, is_bot
@@ -221,15 +220,7 @@ class TriageRule(Rule):
 
     async def _existing_label(self, ctx: EventContext, name: str) -> str | None:
         """The repository's spelling of label `name`, or None if it has no such label."""
-        async def read() -> str | None:
-            try:
-                label = await ctx.gh.getitem(f"/repos/{ctx.repo_full_name}/labels/{quote(name, safe='')}")
-            except gidgethub.BadRequest as exc:
-                if int(exc.status_code) == 404:
-                    return None
-                raise
-            return str(label.get("name") or name) if isinstance(label, dict) else name
-        return await ctx.memo(("triage-label", name.lower()), read)
+        return (await ctx.repo_labels()).get(name.lower())
 
     async def _assign_command(self, ctx: EventContext, command: Command, sender: str, work: _Work) -> None:
         users = text.parse_users(command.args, sender)

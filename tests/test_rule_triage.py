@@ -293,9 +293,13 @@ async def test_issue_label_a_person_removed_stays_removed_after_an_edit(gh, bot)
 async def test_label_command_by_a_triager_adds_the_labels(gh, bot):
     await open_issue(gh, bot)
     gh.add_label(REPO, "kind/docs", "0000ff")
+    gh.clear_requests()
     await comment(gh, bot, "Thanks!\n/label bug kind/docs", author="tess")
     assert sorted(gh.issue_labels(REPO, 1)) == ["bug", "kind/docs", "needs-triage"]
     assert bot_replies(gh) == []
+    # The repository's labels are read once for the whole event (command check and creation).
+    label_reads = [r.path for r in gh.requests if r.method == "GET" and r.path.startswith(f"/repos/{REPO}/labels")]
+    assert label_reads == [f"/repos/{REPO}/labels"]
 
 
 async def test_label_command_by_an_outsider_is_refused_with_one_reply(gh, bot):
