@@ -181,7 +181,9 @@ class Store:
         # Rules register their tables on import.
         import rules  # noqa: F401
 
-        for attempt in range(1, 6):
+        if not self.is_postgres:
+            await self._enable_wal()
+        for attempt in range(1, 11):
             try:
                 async with self.engine.begin() as conn:
                     if self.is_postgres:
@@ -193,10 +195,30 @@ class Store:
                 return
             except OperationalError as exc:
                 # SQLite has no advisory lock: another process on the same file may create a table
-                # between our check and our CREATE. Checking again then finds it.
-                if self.is_postgres or "already exists" not in str(exc.orig) or attempt == 5:
+                # between our check and our CREATE (checking again then finds it), or SQLite may
+                # refuse a lock upgrade at once, without waiting, to avoid a deadlock.
+                if self.is_postgres or not _sqlite_race(exc) or attempt == 10:
                     raise
                 await asyncio.sleep(0.05 * attempt)
+
+    async def _enable_wal(self) -> None:
+        """Switch the SQLite file to WAL once (the mode is stored in the file).
+
+        Not in the connect hook: converting needs an exclusive lock and SQLite answers
+        "database is locked" at once, without its busy wait, when another connection
+        converts or reads at the same moment (replicas or workers starting together).
+        """
+        for attempt in range(1, 41):
+            try:
+                async with self.engine.connect() as conn:
+                    mode = (await conn.exec_driver_sql("PRAGMA journal_mode=WAL")).scalar()
+                if mode in ("wal", "memory"):  # an in-memory database has no journal file
+                    return
+                raise RuntimeError(f"SQLite refused WAL mode (journal_mode is {mode!r})")
+            except OperationalError as exc:
+                if not _sqlite_race(exc) or attempt == 40:
+                    raise
+                await asyncio.sleep(min(0.02 * attempt, 0.25))
 
     async def create_schema_when_reachable(self, *, max_delay: float = 2.0) -> None:
         """`create_schema`, retried with capped backoff while the database cannot be reached.
@@ -313,11 +335,17 @@ def is_unreachable(exc: BaseException) -> bool:
 _UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 
 
+def _sqlite_race(exc: OperationalError) -> bool:
+    """SQLite errors that a moment's wait resolves (another connection got there first)."""
+    message = str(exc.orig)
+    return "already exists" in message or "database is locked" in message
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - exercised by every test
+    """Per-connection settings. WAL is per file, set once by `Store.create_schema`."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

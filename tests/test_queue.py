@@ -287,6 +287,21 @@ async def test_schema_is_created_once_when_replicas_start_together(db_url, open_
     assert await queue.depth() == 1
 
 
+async def test_sqlite_replicas_starting_on_a_fresh_file_all_start_in_wal_mode(tmp_path):
+    """Converting a new file to WAL takes an exclusive lock that SQLite refuses at once, with no
+    busy wait, to a second connection converting at the same moment: each start must wait its turn."""
+    for round_number in range(20):
+        url = f"sqlite:///{tmp_path / f'fresh{round_number}.db'}"
+        stores = [Store(url) for _ in range(6)]
+        try:
+            await asyncio.gather(*(s.create_schema() for s in stores))
+            async with stores[-1].engine.connect() as conn:
+                assert (await conn.exec_driver_sql("PRAGMA journal_mode")).scalar() == "wal"
+        finally:
+            for s in stores:
+                await s.close()
+
+
 async def test_racing_replicas_keep_every_guarantee(store, open_store):
     """Four replicas × four workers drain 120 deliveries; a shadow ledger checks every claim.
 
