@@ -137,12 +137,6 @@ def create_app(settings: Settings, *, github: GitHubApp | None = None, start_wor
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_endpoint)
 
-    async def startup(_app: web.Application) -> None:
-        # A database that is not up yet (restart, failover, compose start order) is waited for, not fatal.
-        await state.store.create_schema_when_reachable()
-        if start_workers:
-            state.pool.start()
-
     async def prune_forever() -> None:
         while True:
             try:
@@ -153,7 +147,17 @@ def create_app(settings: Settings, *, github: GitHubApp | None = None, start_wor
                 log.warning("pruning deliveries failed: %s", type(exc).__name__)
             await asyncio.sleep(3600)
 
-    async def prune_task(_app: web.Application):
+    async def run_background(_app: web.Application):
+        """Schema first, then workers and pruning: both need the tables.
+
+        One cleanup context, not an on_startup handler beside it: aiohttp runs cleanup
+        contexts before on_startup handlers, so pruning started that way met a fresh
+        database before its tables existed.
+        """
+        # A database that is not up yet (restart, failover, compose start order) is waited for, not fatal.
+        await state.store.create_schema_when_reachable()
+        if start_workers:
+            state.pool.start()
         task = asyncio.create_task(prune_forever(), name="prune-deliveries")
         yield
         task.cancel()
@@ -167,8 +171,7 @@ def create_app(settings: Settings, *, github: GitHubApp | None = None, start_wor
         await state.github.close()
         await state.store.close()
 
-    app.on_startup.append(startup)
-    app.cleanup_ctx.append(prune_task)
+    app.cleanup_ctx.append(run_background)
     app.on_shutdown.append(shutdown)
     app.on_cleanup.append(cleanup)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -121,5 +122,33 @@ async def test_readyz_is_503_when_the_database_is_unreachable(fake, app_key, tmp
         store.engine = create_async_engine("sqlite+aiosqlite:////nonexistent-folder/governance.db")
         status, _ = await harness.get("/readyz")
         assert status == 503
+    finally:
+        await harness.close()
+
+
+async def test_pruning_at_start_finds_the_tables_of_a_fresh_database(fake, app_key, tmp_path, monkeypatch, caplog):
+    """Pruning starts with the server; on a new database it must wait for the schema, not fail."""
+    from bot.queue import DeliveryQueue
+    outcomes: list[object] = []
+    original = DeliveryQueue.prune
+
+    async def recording_prune(self, older_than_seconds: float) -> int:
+        try:
+            outcomes.append(await original(self, older_than_seconds))
+        except Exception as exc:
+            outcomes.append(exc)
+            raise
+        return outcomes[-1]
+
+    monkeypatch.setattr(DeliveryQueue, "prune", recording_prune)
+    harness = BotHarness(make_settings(api_url=fake.url, private_key=app_key[0], db_path=tmp_path / "fresh.db"))
+    await harness.start()
+    try:
+        for _ in range(100):
+            if outcomes:
+                break
+            await asyncio.sleep(0.01)
+        assert outcomes == [0]
+        assert "pruning deliveries failed" not in caplog.text
     finally:
         await harness.close()
