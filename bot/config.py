@@ -138,11 +138,21 @@ def load_text(text: str) -> LoadedConfig:
 
 
 async def _fetch(gh: gidgethub.abc.GitHubAPI, repository: str) -> str | None:
-    """The rules file's text on the default branch, None if absent (conditional GET, ETag-cached)."""
+    """The rules file's text on the default branch, None if absent.
+
+    A present file is a conditional GET (ETag-cached, free when unchanged); an absent one is
+    remembered for a minute (`ABSENT_FILE_TTL`), as GitHub gives a 404 no ETag to revalidate.
+    """
+    url = f"/repos/{repository}/contents/{RULES_PATH}"
+    absent = getattr(gh, "absent_files", None)
+    if absent is not None and url.lower() in absent:
+        return None
     try:
-        item = await gh.getitem(f"/repos/{repository}/contents/{RULES_PATH}")
+        item = await gh.getitem(url)
     except gidgethub.BadRequest as exc:
         if int(exc.status_code) in (404, 403, 451):
+            if absent is not None:
+                absent[url.lower()] = True
             return None
         raise
     if not isinstance(item, dict) or item.get("type") != "file":

@@ -37,6 +37,9 @@ USER_AGENT = "governance-bot"
 TOKEN_REFRESH_MARGIN = 5 * 60  # seconds before expires_at a token stops being reused
 MAX_INLINE_WAIT = 30.0  # longer waits reschedule the delivery instead of blocking a worker
 MAX_ATTEMPTS = 4  # per request; beyond that the delivery itself is retried later
+# How long "this file does not exist" is believed. A 404 has no ETag, so without this every
+# event of an org without a `.github` repository would spend a request (and rate limit) on it.
+ABSENT_FILE_TTL = 60.0
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
@@ -86,8 +89,11 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
 
     def __init__(self, session: aiohttp.ClientSession, *, token: str, installation_id: int, base_url: str,
                  graphql_url: str, cache: cachetools.LRUCache, pacer: WritePacer,
-                 dry_run_writes: list[tuple[str, str, Any]] | None = None, backoff_base: float = 1.0) -> None:
+                 dry_run_writes: list[tuple[str, str, Any]] | None = None, backoff_base: float = 1.0,
+                 absent_files: cachetools.TTLCache | None = None) -> None:
         super().__init__(session, USER_AGENT, oauth_token=token, base_url=base_url, cache=cache)
+        # Paths GitHub recently answered 404 for (see ABSENT_FILE_TTL); shared by the installation's clients.
+        self.absent_files: cachetools.TTLCache = absent_files if absent_files is not None else _absent_cache()
         self.backoff_base = backoff_base
         self.installation_id = installation_id
         self.graphql_url = graphql_url
@@ -190,6 +196,10 @@ def retry_delay(exc: gidgethub.HTTPException, attempt: int, base: float = 1.0) -
     return None
 
 
+def _absent_cache() -> cachetools.TTLCache:
+    return cachetools.TTLCache(maxsize=1_000, ttl=ABSENT_FILE_TTL, timer=time.monotonic)
+
+
 def _expiry_ttu(_key: int, value: tuple[str, float], now: float) -> float:
     """cachetools TLRU: a token is usable until a few minutes before it expires."""
     return value[1] - TOKEN_REFRESH_MARGIN
@@ -210,6 +220,7 @@ class GitHubApp:
         self._tokens: cachetools.TLRUCache = cachetools.TLRUCache(maxsize=10_000, ttu=_expiry_ttu, timer=time.time)
         self._token_locks: dict[int, asyncio.Lock] = {}
         self._etag_caches: cachetools.LRUCache = cachetools.LRUCache(maxsize=2_000)
+        self._absent_files: cachetools.LRUCache = cachetools.LRUCache(maxsize=2_000)
         self._pacers: dict[int, WritePacer] = {}
         self.dry_run_writes: list[tuple[str, str, Any]] | None = None
         self.writes_per_minute = writes_per_minute
@@ -277,8 +288,11 @@ class GitHubApp:
         cache = self._etag_caches.get(installation_id)
         if cache is None:
             cache = self._etag_caches[installation_id] = cachetools.LRUCache(maxsize=500)
+        absent = self._absent_files.get(installation_id)
+        if absent is None:
+            absent = self._absent_files[installation_id] = _absent_cache()
         return InstallationClient(
             self.session, token=token, installation_id=installation_id, base_url=self.api_url,
             graphql_url=self.graphql_url, cache=cache, pacer=self.pacer(installation_id),
-            dry_run_writes=self.dry_run_writes, backoff_base=self.backoff_base,
+            dry_run_writes=self.dry_run_writes, backoff_base=self.backoff_base, absent_files=absent,
         )

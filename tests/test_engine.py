@@ -140,6 +140,29 @@ async def test_second_event_rereads_rules_file_with_a_304(fake, bot):
     assert reads and all(r.status == 304 for r in reads)
 
 
+async def test_an_absent_org_rules_file_is_asked_for_once_a_minute(fake, bot, monkeypatch):
+    """A 404 has no ETag to revalidate: without remembering it, every event would spend a request."""
+    setup_repo(fake)
+    org_file = "/repos/acme/.github/contents/.github/governance.yml"
+    for action in ("opened", "synchronize", "edited"):
+        await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, action))
+    assert [r.status for r in fake.requests if r.path == org_file] == [404]
+
+    import cachetools
+    import bot.github as github_module
+    clock = [0.0]
+    monkeypatch.setattr(github_module, "_absent_cache", lambda: cachetools.TTLCache(
+        maxsize=10, ttl=github_module.ABSENT_FILE_TTL, timer=lambda: clock[0]))
+    bot.state.github._absent_files.clear()  # the next client gets the controllable clock
+    fake.clear_requests()
+    await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "synchronize"))
+    clock[0] += github_module.ABSENT_FILE_TTL + 1
+    fake.add_repo("acme/.github")
+    fake.set_file("acme/.github", ".github/governance.yml", "probe:\n  note: ' (org note)'\n")
+    await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "synchronize"))
+    assert [r.status for r in fake.requests if r.path == org_file] == [404, 200]
+
+
 async def test_twenty_concurrent_deliveries_for_one_pr_give_one_report(fake, bot):
     setup_repo(fake)
     payloads = [pull_request_event(fake, REPO, 1, "synchronize") for _ in range(20)]
