@@ -1,7 +1,9 @@
 """Triage (SPEC §5, §6): label issues and pull requests without fighting people.
 
 New issues get `issue_labels` and keyword labels (RE2 patterns on title and body, so no
-pattern can stall the bot); pull requests get path labels and one size label. Every label
+pattern can stall the bot); pull requests get path labels, kept in step with the files a
+push leaves in the PR (`sync_path_labels`), and one size label. Keyword labels are a
+classification at intake: a later edit adds ones that now match and takes none away. Every label
 the bot adds is remembered, and so is every label a person adds or removes: the bot never
 re-adds a label a person removed and never removes a label a person added (see
 `triage_support.memory`). `/label`, `/remove-label`, `/assign` and `/unassign` let people
@@ -30,7 +32,7 @@ from rules.triage_support import commands as text
 from rules.triage_support import memory
 from rules.triage_support.config import TriageConfig
 from rules.triage_support.keywords import issue_text, keyword_labels
-from rules.triage_support.memory import Change, LabelState, plan_additions, plan_size
+from rules.triage_support.memory import Change, LabelState, plan_additions, plan_paths, plan_size
 from rules.triage_support.paths import changed_paths, compile_globs, path_labels
 from rules.triage_support.size import counted_lines, size_color, size_label
 
@@ -159,8 +161,11 @@ class TriageRule(Rule):
         except IncompleteData as exc:
             log.warning("triage: %s; path labels skipped, size from the pull request's totals", exc)
             files = None
-        if config.paths and files is not None:
-            work.bot_add(plan_additions(state, path_labels(config.paths, changed_paths(files))))
+        if config.paths and files is not None:  # a partial file list must not take labels away
+            plan = plan_paths(state, config.paths, path_labels(config.paths, changed_paths(files)),
+                              sync=config.sync_path_labels)
+            work.bot_add(plan.add)
+            work.bot_remove(plan.remove)
         if config.size_labels:
             lines = await self._counted_lines(ctx, config, pr, files or [])
             plan = plan_size(state, size_label(lines, config.size_thresholds.limits()))

@@ -280,6 +280,51 @@ async def test_bots_own_stale_size_label_goes_when_a_person_sets_the_size(gh, bo
     assert gh.issue_labels(REPO, 1) == ["size/XXL"]
 
 
+async def test_path_label_the_bot_applied_follows_the_files_of_each_push(gh, bot):
+    await open_pr(gh, bot, [changed("docs/a.md", 4), changed("src/a.py", 2)])
+    assert sorted(gh.issue_labels(REPO, 1)) == ["area/docs", "size/XS"]
+    gh.clear_requests()
+    await push(gh, bot, [changed("src/a.py", 3)], head="d")  # the docs change was dropped
+    assert gh.issue_labels(REPO, 1) == ["size/XS"]
+    assert [r.path for r in gh.requests if r.method == "DELETE"] == [f"/repos/{REPO}/issues/1/labels/area%2Fdocs"]
+    await push(gh, bot, [changed("src/a.py", 3), changed("docs/b.md", 1)], head="e")  # and came back
+    assert sorted(gh.issue_labels(REPO, 1)) == ["area/docs", "size/XS"]
+
+
+async def test_path_label_a_person_re_applied_stays_when_the_paths_are_gone(gh, bot):
+    await open_pr(gh, bot, [changed("docs/a.md", 4)])
+    await deliver(bot, person_removes_label(gh, REPO, 1, "area/docs", sender="tess"))
+    await deliver(bot, person_adds_label(gh, REPO, 1, "area/docs", sender="tess"))
+    await push(gh, bot, [changed("src/a.py", 3)], head="d")
+    assert sorted(gh.issue_labels(REPO, 1)) == ["area/docs", "size/XS"]
+    assert not [r for r in gh.requests if r.method == "DELETE"]
+
+
+async def test_path_labels_stay_when_sync_is_switched_off(gh, bot):
+    gh.set_file(REPO, ".github/governance.yml", RULES_FILE + "  sync_path_labels: false\n")
+    await open_pr(gh, bot, [changed("docs/a.md", 4)])
+    await push(gh, bot, [changed("src/a.py", 3)], head="d")
+    assert sorted(gh.issue_labels(REPO, 1)) == ["area/docs", "size/XS"]
+
+
+async def test_path_labels_are_not_taken_away_on_a_file_list_that_cannot_be_read_whole(gh, bot):
+    from aiohttp import web
+
+    await open_pr(gh, bot, [changed("docs/a.md", 4)])
+
+    async def huge(request, match, fake_):
+        return web.json_response({**fake_.pull_request(REPO, 1), "changed_files": 5000})
+
+    async def truncated(request, match, fake_):
+        return web.json_response({"sha": "t" * 40, "tree": [], "truncated": True})
+
+    gh.override("GET", rf"/repos/{REPO}/pulls/1", huge)
+    gh.override("GET", rf"/repos/{REPO}/git/trees/.*", truncated)
+    await push(gh, bot, [changed("src/a.py", 3)], head="d")
+    assert "area/docs" in gh.issue_labels(REPO, 1)
+    assert not [r for r in gh.requests if r.method == "DELETE" and "area" in r.path]
+
+
 async def test_issue_label_a_person_removed_stays_removed_after_an_edit(gh, bot):
     await open_issue(gh, bot, title="It crashes")
     await deliver(bot, person_removes_label(gh, REPO, 1, "bug", sender="tess"))

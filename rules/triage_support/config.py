@@ -93,6 +93,9 @@ class TriageConfig(RuleConfig):
         default_factory=dict, description="label: RE2 regexes searched in a new or edited issue's title and body")
     paths: dict[LabelName, list[Glob]] = Field(
         default_factory=dict, description="label: gitignore-style globs matched on a pull request's changed files")
+    sync_path_labels: bool = Field(
+        True, description="remove a path label the bot applied once a push no longer touches its paths "
+                          "(labels a person added or re-applied stay)")
     size_labels: bool = Field(True, description="one size/XS … size/XXL label per pull request by changed lines")
     size_thresholds: SizeThresholds = Field(default_factory=SizeThresholds)
     size_exclude: list[Glob] = Field(

@@ -115,6 +115,22 @@ def plan_additions(state: LabelState, wanted: Iterable[str]) -> list[str]:
     return plan.add
 
 
+def plan_paths(state: LabelState, path_labels: Iterable[str], wanted: Iterable[str], *, sync: bool) -> LabelPlan:
+    """Add the wanted path labels; with `sync`, drop the bot's own that no longer apply.
+
+    Only a label the bot put on and nobody has claimed since goes: a person who added or
+    re-applied it keeps it, and one who removed it is not overruled when it applies again.
+    """
+    wanted = list(wanted)
+    plan = LabelPlan(add=plan_additions(state, wanted))
+    if sync:
+        keep = {label.lower() for label in wanted}
+        plan.remove = [name for name in state.current
+                       if name.lower() in {label.lower() for label in path_labels}
+                       and name.lower() not in keep and state.owned_by_bot(name)]
+    return plan
+
+
 def plan_size(state: LabelState, wanted: str) -> LabelPlan:
     """Add the size label `wanted`; drop the bot's own stale size labels.
 
