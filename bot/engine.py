@@ -206,8 +206,18 @@ class Engine:
         if self.queue is None:
             log.info("would re-evaluate %s#%s", repository, number)
             return
-        owner, name = repository.split("/", 1)
-        payload = {"installation": {"id": ctx.installation_id},
-                   "repository": {"full_name": repository, "name": name, "owner": {"login": owner}},
-                   "number": number, "reason": ctx.delivery_id}
-        await self.queue.enqueue(f"reevaluate-{uuid.uuid4().hex}", REEVALUATE_EVENT, payload, json.dumps(payload))
+        await enqueue_reevaluation(self.queue, ctx.installation_id, repository, number, reason=ctx.delivery_id)
+
+
+async def enqueue_reevaluation(queue: DeliveryQueue, installation_id: int | None, repository: str, number: int, *,
+                               reason: str) -> None:
+    """Queue an evaluation of a pull request as if GitHub had sent an event for it.
+
+    Through the durable queue, so whichever replica is free takes it, and a command-line
+    tool with only the database (e.g. `cla revoke`) can ask the running bot to look again.
+    """
+    owner, name = repository.split("/", 1)
+    payload = {"installation": {"id": installation_id},
+               "repository": {"full_name": repository, "name": name, "owner": {"login": owner}},
+               "number": number, "reason": reason}
+    await queue.enqueue(f"reevaluate-{uuid.uuid4().hex}", REEVALUATE_EVENT, payload, json.dumps(payload))

@@ -84,7 +84,7 @@ class ClaRule(Rule):
         if ctx.event_key == MERGE_GROUP_EVENT:
             return await self._merge_group(ctx, config)
         if ctx.event_key == CLOSED_EVENT and ctx.number is not None:
-            await signatures.clear_waiting(ctx.store, ctx.repo_full_name, ctx.number)
+            await signatures.forget_pull_request(ctx.store, ctx.repo_full_name, ctx.number)
             return Outcome()
         outcome = Outcome()
         signer = signing_comment(ctx, config)
@@ -135,8 +135,8 @@ class ClaRule(Rule):
 
             verdict = await assess(ctx, config, owner, commits, pr_author=pr.get("user"),
                                    before_reading_signatures=before_reading_signatures)
-            await signatures.mark_waiting(ctx.store, owner.id, ctx.repo_full_name, number,
-                                          {i.user_id for i in verdict.unsigned}, replace=True)
+            await signatures.record_verdict(ctx.store, owner.id, ctx.installation_id, ctx.repo_full_name, number,
+                                            waiting={i.user_id for i in verdict.unsigned}, relying=verdict.signed)
         return Outcome(statuses=[render.status(verdict, config)],
                        report=render.report(verdict, config, owner.login, web_host(ctx)))
 
@@ -186,7 +186,7 @@ async def assess(ctx: "EventContext", config: ClaConfig, owner: Owner, commits: 
     remaining = [i for i in candidates if i.user_id not in signed]
     covered = await asyncio.gather(*(covered_by_membership(ctx, config, owner, i.login) for i in remaining))
     unsigned = [i for i, is_covered in zip(remaining, covered) if not is_covered]
-    return Verdict(unsigned=unsigned, unlinked=found.unlinked)
+    return Verdict(unsigned=unsigned, unlinked=found.unlinked, signed=set(signed))
 
 
 async def settle_co_authors(ctx: "EventContext", found: Involvement) -> None:

@@ -385,6 +385,33 @@ async def test_cla_revoke_makes_the_next_check_fail(fake, bot, monkeypatch, tmp_
     assert cla_status(fake, pr)["state"] == "failure"
 
 
+async def test_cla_revoke_turns_every_open_pr_that_passed_on_it_at_once(fake, bot, monkeypatch, tmp_path, capsys):
+    setup_repo(fake)
+    setup_repo(fake, full_name="acme/gadgets")
+    first = open_pr(fake, 1, "dana")
+    await comment(fake, bot, 1, "dana")
+    second = open_pr(fake, 7, "dana", full_name="acme/gadgets")
+    await evaluate(fake, bot, 7, full_name="acme/gadgets")
+    closed = open_pr(fake, 2, "dana")
+    await evaluate(fake, bot, 2)
+    closed["state"] = "closed"
+    await evaluate(fake, bot, 2, "closed")
+    untouched = open_pr(fake, 3, "olga")
+    await comment(fake, bot, 3, "olga")
+    assert [cla_status(fake, pr)["state"] for pr in (first, untouched)] == ["success", "success"]
+    assert cla_status(fake, second, "acme/gadgets")["state"] == "success"
+    capsys.readouterr()
+    fake.clear_requests()
+
+    assert await cla_cli(monkeypatch, tmp_path, bot, "revoke", "dana") == 0
+    assert "re-checking 2 open pull requests: acme/gadgets#7, acme/widgets#1" in capsys.readouterr().out
+    await bot.settle()  # no webhook: the running bot takes the re-checks from the queue
+    assert cla_status(fake, first)["state"] == "failure"
+    assert cla_status(fake, second, "acme/gadgets")["state"] == "failure"
+    assert "dana" in cla_status(fake, first)["description"]
+    assert not [r for r in fake.requests if r.path in (f"/repos/{REPO}/pulls/2", f"/repos/{REPO}/pulls/3")]
+
+
 async def test_revoke_finds_a_renamed_signer_by_the_new_login(fake, bot, monkeypatch, tmp_path):
     setup_repo(fake)
     open_pr(fake, 1, "dana")

@@ -1,7 +1,9 @@
 """`governance-bot cla export` and `governance-bot cla revoke` (SPEC §1).
 
 Both work on the database alone (DATABASE_URL), so they run where the App's credentials
-are not available, e.g. a compliance officer's laptop with a copy of the database.
+are not available, e.g. a compliance officer's laptop with a copy of the database. A
+revocation queues re-checks of the open PRs that passed on it; the bot serving that
+database picks them up.
 """
 
 from __future__ import annotations
@@ -73,9 +75,30 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+async def revoke_and_recheck(store: Store, login: str, owner: str | None) -> tuple[list[dict[str, Any]],
+                                                                                 list[tuple[int, str, int]]]:
+    """End the signatures, then queue a re-check of every open PR that passed on one of them.
+
+    The running bot takes the re-checks from the shared queue, so the statuses turn at once
+    instead of at each PR's next push; this command needs the database only.
+    """
+    from bot.engine import enqueue_reevaluation
+    from bot.queue import DeliveryQueue
+
+    revoked = await signatures.revoke(store, login, owner)
+    pulls = await signatures.relying_on(store, {(row["owner_id"], row["user_id"]) for row in revoked})
+    queue = DeliveryQueue(store)
+    try:
+        for installation_id, repository, number in pulls:
+            await enqueue_reevaluation(queue, installation_id, repository, number, reason=f"cla revoke {login}")
+    finally:
+        await queue.close()
+    return revoked, pulls
+
+
 def cmd_revoke(args: argparse.Namespace) -> int:
     try:
-        revoked = _with_store(lambda store: signatures.revoke(store, args.login, args.owner))
+        revoked, pulls = _with_store(lambda store: revoke_and_recheck(store, args.login, args.owner))
     except SettingsError as exc:
         return _fail(str(exc))
     except (SQLAlchemyError, OSError) as exc:
@@ -87,4 +110,8 @@ def cmd_revoke(args: argparse.Namespace) -> int:
     for row in revoked:
         print(f"revoked: {row['login']} (id {row['user_id']}) version {row['version']} for {row['owner']}, "
               f"signed {signatures.iso(row['signed_at'])} at {row['comment_url']}")
+    if pulls:
+        shown = ", ".join(f"{repository}#{number}" for _, repository, number in pulls[:20])
+        more = f" and {len(pulls) - 20} more" if len(pulls) > 20 else ""
+        print(f"re-checking {len(pulls)} open pull request{'s' if len(pulls) != 1 else ''}: {shown}{more}")
     return 0

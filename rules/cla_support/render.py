@@ -31,6 +31,7 @@ class Verdict:
     unsigned: list[Identity] = field(default_factory=list)
     unlinked: list[UnlinkedCommit] = field(default_factory=list)
     incomplete: str | None = None  # why the complete change could not be read
+    signed: set[int] = field(default_factory=set)  # user ids whose counting signature the check used
 
     @property
     def passed(self) -> bool:

@@ -1,5 +1,5 @@
 """What the CLA rule remembers: signatures (the evidence), who each open PR waits for,
-and the latest login seen for an account.
+whose signatures each open PR passes on, and the latest login seen for an account.
 
 Signatures are scoped to the repository owner by its account id (an organisation that
 renames keeps its signatures) and keyed by the signer's account id. A revoked signature
@@ -59,6 +59,19 @@ cla_waiting = Table(
     Column("number", Integer, primary_key=True),
 )
 Index("ix_cla_waiting_pull", cla_waiting.c.repository, cla_waiting.c.number)
+
+# Open PRs whose check counted a signature: a revocation re-checks exactly these. The
+# installation is kept because `cla revoke` runs without a webhook to take it from.
+cla_relying = Table(
+    "cla_relying",
+    metadata,
+    Column("owner_id", BigInteger, primary_key=True),
+    Column("user_id", BigInteger, primary_key=True),
+    Column("repository", String(300), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("installation_id", BigInteger),
+)
+Index("ix_cla_relying_pull", cla_relying.c.repository, cla_relying.c.number)
 
 cla_accounts = Table(
     "cla_accounts",
@@ -195,6 +208,37 @@ async def mark_waiting(store: Store, owner_id: int, repository: str, number: int
                                keys=["owner_id", "user_id", "repository", "number"])
 
 
+async def record_verdict(store: Store, owner_id: int, installation_id: int | None, repository: str, number: int, *,
+                         waiting: set[int], relying: set[int]) -> None:
+    """After a complete check of a PR: whom it waits for, and whose signatures it passes on."""
+    w, r = cla_waiting.c, cla_relying.c
+    async with store.transaction() as conn:
+        await conn.execute(delete(cla_waiting).where(w.repository == repository, w.number == number))
+        await conn.execute(delete(cla_relying).where(r.repository == repository, r.number == number))
+        for user_id in sorted(waiting):
+            await conn.execute(cla_waiting.insert().values(owner_id=owner_id, user_id=user_id,
+                                                           repository=repository, number=number))
+        for user_id in sorted(relying):
+            await conn.execute(cla_relying.insert().values(owner_id=owner_id, user_id=user_id, repository=repository,
+                                                           number=number, installation_id=installation_id))
+
+
+async def relying_on(store: Store, pairs: set[tuple[int, int]]) -> list[tuple[int, str, int]]:
+    """(installation, repository, number) of every open PR that counted a signature of one of
+    these (owner id, user id) pairs, each once."""
+    if not pairs:
+        return []
+    r = cla_relying.c
+    found: set[tuple[int, str, int]] = set()
+    async with store.engine.connect() as conn:
+        for owner_id, user_id in sorted(pairs):
+            rows = (await conn.execute(select(r.installation_id, r.repository, r.number).where(
+                r.owner_id == owner_id, r.user_id == user_id))).all()
+            found.update((row.installation_id, row.repository, row.number) for row in rows
+                         if row.installation_id is not None)
+    return sorted(found, key=lambda item: (item[1], item[2]))
+
+
 async def waiting_for(store: Store, owner_id: int, user_id: int) -> list[tuple[str, int]]:
     """(repository, number) of every PR of this owner that waits for this account."""
     w = cla_waiting.c
@@ -204,7 +248,9 @@ async def waiting_for(store: Store, owner_id: int, user_id: int) -> list[tuple[s
     return [(r.repository, r.number) for r in rows]
 
 
-async def clear_waiting(store: Store, repository: str, number: int) -> None:
-    w = cla_waiting.c
+async def forget_pull_request(store: Store, repository: str, number: int) -> None:
+    """A closed PR waits for nobody and relies on nobody."""
+    w, r = cla_waiting.c, cla_relying.c
     async with store.transaction() as conn:
         await conn.execute(delete(cla_waiting).where(w.repository == repository, w.number == number))
+        await conn.execute(delete(cla_relying).where(r.repository == repository, r.number == number))
