@@ -19,7 +19,9 @@ order still welcome the contribution that came first, and only that one.
 Each welcome and each first-merge message is recorded in the database after GitHub took
 the writes (`after_apply`), keyed by repository and GitHub user id: once per contributor
 and repository, whatever is closed, reopened or redelivered, and even while the search
-index has not caught up with a contribution made seconds ago.
+index has not caught up with a contribution made seconds ago. Before anything is sent, the
+contribution also claims its greeting (`claim_greeting`), so two contributions decided at
+the same moment, which neither search nor the record can tell apart yet, greet only once.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from urllib.parse import quote, urlencode
 
 import gidgethub
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import BigInteger, Column, Float, Integer, String, Table, select
+from sqlalchemy import BigInteger, Column, Float, Integer, String, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import EventContext, is_bot
@@ -116,6 +118,18 @@ first_merges = Table(
     Column("at", Float, nullable=False),
 )
 
+# Which contribution each greeting went to, decided before it is sent: two first contributions
+# processed at the same moment (while search has not indexed either) cannot both be greeted.
+greeting_claims = Table(
+    "onboarding_claims",
+    metadata,
+    Column("repository", String(300), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True),
+    Column("issue", Integer),  # the number given the first-issue welcome
+    Column("pull_request", Integer),  # the number given the first-pull-request welcome
+    Column("first_merge", Integer),  # the number given the first-merge message
+)
+
 mentor_rotation = Table(
     "onboarding_mentor_rotation",
     metadata,
@@ -157,6 +171,29 @@ async def remember_welcome(store: Store, repository: str, user_id: int, login: s
     async with store.transaction() as conn:
         await insert_first(store, conn, welcomed, repository=repository_key(repository), user_id=user_id, kind=kind,
                            login=login, number=number, at=time.time())
+
+
+Greeting = Literal["issue", "pull_request", "first_merge"]
+
+
+async def claim_greeting(store: Store, repository: str, user_id: int, greeting: Greeting, number: int) -> bool:
+    """Decide once, for everyone, which contribution gets this greeting: True for `number`.
+
+    One row per contributor and repository, locked while deciding (SQLite's single writer,
+    PostgreSQL's row lock), so an issue and a pull request decided at the same moment see
+    each other. A retry of the same contribution finds its own claim and goes on; an issue
+    welcome is not due to someone whose pull request was welcomed.
+    """
+    key = (greeting_claims.c.repository == repository_key(repository), greeting_claims.c.user_id == user_id)
+    async with store.transaction() as conn:
+        await insert_first(store, conn, greeting_claims, repository=repository_key(repository), user_id=user_id)
+        row = (await conn.execute(select(greeting_claims).where(*key).with_for_update())).mappings().one()
+        if row[greeting] is not None:
+            return row[greeting] == number
+        if greeting == "issue" and row["pull_request"] is not None:
+            return False
+        await conn.execute(update(greeting_claims).where(*key).values({greeting: number}))
+        return True
 
 
 async def first_merge_remembered(store: Store, repository: str, user_id: int) -> bool:
@@ -549,6 +586,8 @@ class OnboardingRule(Rule):
             return Outcome()
         if await has_earlier(ctx, item, kind) or await part_of_project(ctx, item.user.login):
             return Outcome()
+        if not await self._claim(ctx, item, kind):
+            return Outcome()
         mentor = None
         if kind == "pull_request":
             candidates = [m for m in config.mentors if m.lower() != item.user.login.lower()]
@@ -569,10 +608,22 @@ class OnboardingRule(Rule):
         log.info("onboarding: welcoming %s on %s#%s (%s)", item.user.login, ctx.repo_full_name, item.number, kind)
         return outcome
 
+    @staticmethod
+    async def _claim(ctx: EventContext, item: Contribution, greeting: Greeting) -> bool:
+        if is_dry_run(ctx):  # a replay decides nothing for the real run
+            return True
+        if await claim_greeting(ctx.store, ctx.repo_full_name, item.user.id, greeting, item.number):
+            return True
+        log.info("onboarding: %s of %s went to another contribution of theirs; nothing on %s#%s",
+                 greeting, item.user.login, ctx.repo_full_name, item.number)
+        return False
+
     async def _first_merge(self, ctx: EventContext, config: OnboardingConfig, item: Contribution) -> Outcome:
         if await first_merge_remembered(ctx.store, ctx.repo_full_name, item.user.id):
             return Outcome()
         if await has_earlier_merge(ctx, item) or await part_of_project(ctx, item.user.login):
+            return Outcome()
+        if not await self._claim(ctx, item, "first_merge"):
             return Outcome()
         outcome = Outcome(after_apply=[functools.partial(
             remember_first_merge, ctx.store, ctx.repo_full_name, item.user.id, item.user.login, item.number)])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from bot.store import Store
 from rules.onboarding import (
     assign_mentor,
+    claim_greeting,
     first_merge_remembered,
     mentor_rotation,
     peek_turn,
@@ -112,3 +113,27 @@ async def test_first_merge_is_remembered_per_user_id(store):
     await remember_first_merge(store, REPO, 7, "newbie", 9)  # a concurrent second record changes nothing
     assert await first_merge_remembered(store, REPO, 7)
     assert not await first_merge_remembered(store, REPO, 8)
+
+
+async def test_one_greeting_of_each_kind_however_many_contributions_race(store, database_url):
+    replica = Store(database_url)  # claims from two replicas' connection pools
+    try:
+        stores = [store, replica]
+        claims = [(kind, number) for number in range(1, 9) for kind in ("issue", "pull_request", "first_merge")]
+        results = await asyncio.gather(*(claim_greeting(stores[number % 2], REPO, 7, kind, number)
+                                         for kind, number in claims))
+        won = [claim for claim, ok in zip(claims, results) if ok]
+        assert sorted(kind for kind, _ in won if kind != "issue") == ["first_merge", "pull_request"]
+        assert len([kind for kind, _ in won if kind == "issue"]) <= 1
+        for kind, number in won:  # a retry of the winner goes on; everyone else stays refused
+            assert await claim_greeting(store, REPO, 7, kind, number) is True
+            assert await claim_greeting(store, REPO, 7, kind, number + 100) is False
+    finally:
+        await replica.close()
+
+
+async def test_no_first_issue_welcome_after_a_first_pull_request_welcome(store):
+    assert await claim_greeting(store, REPO, 8, "pull_request", 3) is True
+    assert await claim_greeting(store, REPO, 8, "issue", 1) is False
+    assert await claim_greeting(store, REPO, 9, "issue", 1) is True  # another person
+    assert await claim_greeting(store, REPO, 9, "pull_request", 2) is True  # their first PR still is one

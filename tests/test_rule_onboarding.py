@@ -313,6 +313,42 @@ async def test_the_bot_remembers_whom_it_welcomed_while_search_lags(gh, bot):
     assert [tuple(r) for r in rows] == [("pull_request", 1, "newbie")]
 
 
+def _slow_lagging_search(gh, seconds: float = 0.3):
+    """Lagging, and slow enough that two deliveries are surely deciding at the same time."""
+    async def empty(request: web.Request, match, fake) -> web.StreamResponse:
+        await asyncio.sleep(seconds)
+        return web.json_response({"total_count": 0, "incomplete_results": False, "items": []})
+    gh.override("GET", r"/search/issues", empty)
+
+
+async def test_simultaneous_first_contributions_while_search_lags_are_welcomed_once(gh, bot):
+    _slow_lagging_search(gh)
+    for number in (1, 2):
+        gh.add_issue(REPO, number, author="newbie")
+    gh.add_pull_request(REPO, 3, author="newbie", head_sha="3" * 40)
+    gh.add_pull_request(REPO, 4, author="newbie", head_sha="4" * 40)
+    await asyncio.gather(*(bot.deliver("issues", issues_event(gh, REPO, n)) for n in (1, 2)),
+                         *(bot.deliver("pull_request", pull_request_event(gh, REPO, n)) for n in (3, 4)))
+    await bot.settle()
+    issue_welcomes = [n for n in (1, 2) if welcomes(gh, n)]
+    pr_welcomes = [n for n in (3, 4) if welcomes(gh, n)]
+    assert len(pr_welcomes) == 1  # a first pull request is welcomed even after a first issue
+    assert len(issue_welcomes) <= 1  # and there is at most one first issue
+    assert sum(len(welcomes(gh, n)) for n in (1, 2, 3, 4)) == len(issue_welcomes) + 1
+    assert len([n for n in (3, 4) if gh.requested_reviewers(REPO, n)]) == 1  # one mentor turn
+
+
+async def test_simultaneous_merges_while_search_lags_celebrate_once(gh, bot):
+    await open_pr(gh, bot, 1, "newbie")
+    await open_pr(gh, bot, 2, "newbie")
+    _slow_lagging_search(gh)
+    for number in (1, 2):
+        gh.pull_request(REPO, number)["merged"] = True
+    await asyncio.gather(*(bot.deliver("pull_request", pull_request_event(gh, REPO, n, "closed")) for n in (1, 2)))
+    await bot.settle()
+    assert len(first_merge_comments(gh, 1)) + len(first_merge_comments(gh, 2)) == 1
+
+
 async def test_incomplete_search_results_are_retried_not_read_as_no_history(gh, bot):
     calls = {"n": 0}
 
