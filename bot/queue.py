@@ -17,6 +17,7 @@ indexed columns, held for milliseconds; GitHub's API limits bind long before it 
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import logging
 import os
@@ -93,6 +94,54 @@ def owner_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
+class Wakeup:
+    """Wakes idle workers one per reason to look (a new delivery, a finished one), not all at once.
+
+    An asyncio.Event woke every idle worker at every webhook: under a burst each of them ran a
+    claim that found nothing (its subject or installation already held) while holding SQLite's
+    write lock, in front of the webhooks being stored. A notice that finds no idle worker is
+    kept (up to `limit`), so one sent just before a worker starts waiting is not lost.
+    """
+
+    def __init__(self, limit: int = 8) -> None:
+        self.limit = limit
+        self._credits = 0
+        self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    def notify(self, count: int = 1) -> None:
+        while count > 0 and self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                count -= 1
+        self._credits = min(self._credits + count, self.limit)
+
+    def set(self) -> None:
+        """Wake every idle worker (a test settling the queue, a shutdown)."""
+        self.notify(len(self._waiters))
+
+    async def wait(self, timeout: float) -> bool:
+        """True when notified, False after `timeout` seconds without a notice."""
+        if self._credits:
+            self._credits -= 1
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter
+            return True
+        except TimeoutError:
+            return False
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self.notify(1)  # notified just as we were cancelled: pass the notice on
+            raise
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+
 class GroupCommit:
     """Stores webhook deliveries in shared transactions: one commit (one fsync) for every delivery
     that arrived while the previous commit was running, instead of one commit each.
@@ -127,7 +176,7 @@ class GroupCommit:
             batch, self._pending = self._pending[: self.MAX_BATCH], self._pending[self.MAX_BATCH:]
             try:
                 async with self.store.transaction(urgent=True) as conn:
-                    accepted = [await self._store(conn, values) for values, _ in batch]
+                    accepted = await self._store_batch(conn, [values for values, _ in batch])
             except Exception as exc:  # the database is away: every caller answers 503, GitHub redelivers
                 for _, future in batch:
                     if not future.done():
@@ -137,11 +186,33 @@ class GroupCommit:
                 if not future.done():
                     future.set_result(ok)
 
+    async def _store_batch(self, conn: Any, rows: list[dict[str, Any]]) -> list[bool]:
+        """Insert the batch in one statement (one trip to the database), then settle known ids.
+
+        Building and sending one INSERT per row was most of a webhook's time inside the write
+        transaction, and every other webhook waited behind it.
+        """
+        if not conn.dialect.insert_executemany_returning:  # SQLite before 3.35
+            return [await self._store(conn, values) for values in rows]
+        stmt = self.store.insert(deliveries).on_conflict_do_nothing(index_elements=["id"]).returning(deliveries.c.id)
+        new_ids = set((await conn.execute(stmt, rows)).scalars())
+        accepted = []
+        for values in rows:
+            if values["id"] in new_ids:
+                new_ids.discard(values["id"])  # the same id twice in one batch: only the first is new
+                accepted.append(True)
+            else:
+                accepted.append(await self._requeue_failed(conn, values))
+        return accepted
+
     async def _store(self, conn: Any, values: dict[str, Any]) -> bool:
         inserted = await conn.execute(
             self.store.insert(deliveries).values(**values).on_conflict_do_nothing(index_elements=["id"]))
         if inserted.rowcount == 1:
             return True
+        return await self._requeue_failed(conn, values)
+
+    async def _requeue_failed(self, conn: Any, values: dict[str, Any]) -> bool:
         # A known id: GitHub's redelivery of one that failed here is queued again; anything else is a duplicate.
         requeued = await conn.execute(
             update(deliveries)
@@ -163,7 +234,7 @@ class DeliveryQueue:
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
         self.owner = owner_id()
-        self.wakeup = asyncio.Event()
+        self.wakeup = Wakeup()
         self._group_commit = GroupCommit(store)
 
     async def enqueue(self, delivery_id: str, event: str, payload: dict[str, Any], raw: str | None = None) -> bool:
@@ -182,7 +253,7 @@ class DeliveryQueue:
         )
         accepted = await self._group_commit.submit(values)
         if accepted:
-            self.wakeup.set()
+            self.wakeup.notify()
         return accepted
 
     async def close(self) -> None:
@@ -292,7 +363,7 @@ class DeliveryQueue:
                 .values(last_error=error[:2000], lease_owner=None, lease_until=None, **values)
             )
         if not final:
-            self.wakeup.set()
+            self.wakeup.notify()
         return final
 
     async def release_mine(self) -> int:
@@ -350,6 +421,7 @@ class WorkerPool:
         self._idle.set()
 
     def start(self) -> None:
+        self.queue.wakeup.limit = self.workers
         for index in range(self.workers):
             self._tasks.append(asyncio.create_task(self._run(index), name=f"worker-{index}"))
 
@@ -362,7 +434,6 @@ class WorkerPool:
                 await self._sleep(1.0)
                 continue
             if delivery is None:
-                self.queue.wakeup.clear()
                 await self._wait_for_work()
                 continue
             self._active += 1
@@ -376,14 +447,14 @@ class WorkerPool:
                 self._active -= 1
                 if self._active == 0:
                     self._idle.set()
-                # Another worker may be waiting for this subject.
-                self.queue.wakeup.set()
+                # Another worker may be waiting for this subject or installation.
+                self.queue.wakeup.notify()
 
     async def _wait_for_work(self) -> None:
-        waiter = asyncio.create_task(self.queue.wakeup.wait())
+        waiter = asyncio.create_task(self.queue.wakeup.wait(self.idle_poll))
         stopper = asyncio.create_task(self._stopping.wait())
         try:
-            await asyncio.wait({waiter, stopper}, timeout=self.idle_poll, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             waiter.cancel()
             stopper.cancel()

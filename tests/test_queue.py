@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from sqlalchemy import func, select
 
-from bot.queue import Delivery, DeliveryQueue, WorkerPool
+from bot.queue import Delivery, DeliveryQueue, Wakeup, WorkerPool
 from bot.store import Store, async_url, deliveries
 
 pytest_plugins = ["tests.pg"]
@@ -254,6 +254,24 @@ async def test_same_delivery_sent_to_several_replicas_is_accepted_once(store, op
         assert await conn.scalar(select(func.count()).select_from(deliveries)) == 10
 
 
+async def test_one_batch_with_repeats_known_ids_and_a_redelivered_failure_answers_each_caller(store):
+    """Deliveries arriving together share one INSERT; each caller still gets its own answer."""
+    queue = DeliveryQueue(store, max_attempts=1)
+    assert await queue.enqueue("done-before", "pull_request", pr_payload(1))
+    assert await queue.enqueue("failed-before", "pull_request", pr_payload(2))
+    for _ in range(2):
+        delivery = await queue.claim()
+        if delivery.id == "done-before":
+            await queue.complete(delivery.id)
+        else:
+            await queue.fail(delivery, "boom", permanent=True)
+    ids = ["new-1", "new-1", "done-before", "failed-before", "new-2", "new-1", "failed-before"]
+    results = await asyncio.gather(*(queue.enqueue(i, "pull_request", pr_payload(n)) for n, i in enumerate(ids)))
+    assert results == [True, False, False, True, True, False, False]
+    assert (await queue.get("failed-before"))["state"] == "queued"
+    assert await queue.depth() == 3
+
+
 async def test_simultaneous_claims_from_replicas_each_get_different_work(store, open_store):
     """Claims queue up rather than collide: none is turned away while claimable work remains."""
     replicas = [DeliveryQueue(store)] + [DeliveryQueue(open_store()) for _ in range(7)]
@@ -413,3 +431,31 @@ async def test_a_nested_write_transaction_fails_loudly_instead_of_hanging(tmp_pa
     async with store.transaction():  # the lock was released
         pass
     await store.close()
+
+
+async def test_a_new_delivery_wakes_one_idle_worker_not_all():
+    wakeup = Wakeup(limit=4)
+    waiters = [asyncio.create_task(wakeup.wait(5.0)) for _ in range(3)]
+    await asyncio.sleep(0)
+    wakeup.notify()
+    await asyncio.sleep(0.01)
+    assert sum(w.done() for w in waiters) == 1
+    wakeup.set()  # everyone (a test settling the queue, shutdown)
+    assert await asyncio.gather(*waiters) == [True, True, True]
+
+
+async def test_a_notice_nobody_was_waiting_for_is_kept_up_to_the_limit():
+    wakeup = Wakeup(limit=2)
+    wakeup.notify(5)  # arrived while every worker was busy
+    assert [await wakeup.wait(0.01) for _ in range(3)] == [True, True, False]
+
+
+async def test_a_notice_given_to_a_cancelled_waiter_is_passed_on():
+    wakeup = Wakeup()
+    first = asyncio.create_task(wakeup.wait(5.0))
+    await asyncio.sleep(0)
+    wakeup.notify()
+    first.cancel()  # cancelled in the same tick as it was woken
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await wakeup.wait(0.01) is True
