@@ -46,6 +46,8 @@ from rules.boundary import (
     normalize_repo_path,
     patch_from_contents,
 )
+from rules.boundary.paths import LANG_JS
+from rules.boundary.tsconfig import tsconfig_aliases
 from rules.markdown import bullets, code_span, link_target, plural
 
 log = logging.getLogger(__name__)
@@ -335,12 +337,23 @@ async def blob_text(ctx: EventContext, sha: str) -> str | None:
 
 
 async def text_at(ctx: EventContext, path: str, ref: str) -> str | None:
-    """A file's text at `ref`; None when it does not exist there."""
+    """A file's text at `ref` (a commit sha); None when it does not exist there.
+
+    Probing folders for go.mod or tsconfig.json meets mostly 404s, which carry no ETag;
+    at a fixed commit the answer cannot change, so the installation's client remembers it.
+    """
+    url = f"/repos/{ctx.repo_full_name}/contents/{quote(path, safe='/')}?ref={ref}"
+    absent = getattr(ctx.gh, "absent_files", None)
+
     async def read() -> dict[str, Any] | list | None:
+        if absent is not None and url in absent:
+            return None
         try:
-            return await ctx.gh.getitem(f"/repos/{ctx.repo_full_name}/contents/{quote(path, safe='/')}?ref={ref}")
+            return await ctx.gh.getitem(url)
         except gidgethub.BadRequest as exc:
             if int(exc.status_code) == 404:
+                if absent is not None:
+                    absent[url] = True
                 return None
             raise
     item = await ctx.memo(("commercial-contents", path, ref), read)
@@ -442,8 +455,25 @@ async def _forbidden_in(ctx: EventContext, config: CommercialConfig, commercial:
         if not find_imports(path, patch):
             return []  # no import added: no need to look for go.mod
         modules = await go_modules(ctx, path, base_ref)
-    return find_forbidden_imports(path, patch, commercial, aliases=config.import_aliases,
+    aliases: dict[str, Any] = dict(config.import_aliases)
+    if language_for(path) == LANG_JS and _has_bare_js_import(path, patch):
+        # The repository's own aliases first; the rules file's override them key by key.
+        aliases = {**await js_aliases(ctx, path, base_ref), **aliases}
+    return find_forbidden_imports(path, patch, commercial, aliases=aliases,
                                   python_roots=config.python_roots, go_modules=modules)
+
+
+def _has_bare_js_import(path: str, patch: str) -> bool:
+    """An added import that is neither relative nor rooted: only those can go through an alias."""
+    return any(not ref.specifier.startswith((".", "/"))
+               for ref in find_imports(path, patch, aliases={"*": "*"}))  # `*`: keep bare ones
+
+
+async def js_aliases(ctx: EventContext, path: str, ref: str) -> dict[str, list[str]]:
+    """tsconfig aliases in effect for `path` on the base commit, read once per folder and event."""
+    folder = posixpath.dirname(path)
+    return await ctx.memo(("commercial-tsconfig", folder, ref), lambda: tsconfig_aliases(
+        lambda config_path: text_at(ctx, config_path, ref), path))
 
 
 # -- approvals -----------------------------------------------------------------------------------

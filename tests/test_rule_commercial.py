@@ -362,6 +362,56 @@ async def test_typescript_alias_from_config(fake, bot):
     assert "web/app.ts:1" in status(fake, pr)["description"]
 
 
+async def test_typescript_alias_read_from_the_nearest_tsconfig_and_what_it_extends(fake, bot):
+    setup_repo(fake)
+    fake.set_file(REPO, "tsconfig.base.json", """{
+      // shared by every package
+      "compilerOptions": {"baseUrl": ".", "paths": {"@acme/ee/*": ["ee/*"],}},
+    }""")
+    fake.set_file(REPO, "packages/web/tsconfig.json", '{"extends": "../../tsconfig.base.json"}')
+    pr = open_pr(fake, [changed("packages/web/src/app.ts", "import React from 'react';",
+                                "import { plan } from '@acme/ee/billing/plan';",
+                                "import { fmt } from '@acme/free/format';")])
+    await evaluate(fake, bot)
+    st = status(fake, pr)
+    assert st["state"] == "failure" and "packages/web/src/app.ts:2" in st["description"]
+    assert "app.ts:1" not in report(fake) and "app.ts:3" not in report(fake)
+
+
+async def test_typescript_base_url_makes_a_bare_import_of_ee_a_repository_path(fake, bot):
+    setup_repo(fake)
+    fake.set_file(REPO, "tsconfig.json", '{"compilerOptions": {"baseUrl": "."}}')
+    pr = open_pr(fake, [changed("web/app.ts", "import { p } from 'ee/billing';")])
+    await evaluate(fake, bot)
+    assert "web/app.ts:1" in status(fake, pr)["description"]
+
+
+async def test_without_a_tsconfig_a_bare_import_is_a_package(fake, bot):
+    setup_repo(fake)
+    pr = open_pr(fake, [changed("web/app.ts", "import { p } from 'ee/billing';", "import x from '@acme/ee/x';")])
+    await evaluate(fake, bot)
+    assert status(fake, pr)["state"] == "success"
+
+
+async def test_the_rules_file_alias_overrides_the_tsconfig_one(fake, bot):
+    setup_repo(fake, RULES_FILE + '  import_aliases: {"@lib/*": ["vendor/lib/*"]}\n')
+    fake.set_file(REPO, "tsconfig.json", '{"compilerOptions": {"paths": {"@lib/*": ["ee/lib/*"]}}}')
+    pr = open_pr(fake, [changed("web/app.ts", "import { p } from '@lib/x';")])
+    await evaluate(fake, bot)
+    assert status(fake, pr)["state"] == "success"
+
+
+async def test_a_pr_cannot_add_its_own_alias_to_hide_an_import(fake, bot):
+    setup_repo(fake)
+    fake.set_file(REPO, "tsconfig.json", '{"compilerOptions": {"paths": {"@billing/*": ["ee/billing/*"]}}}')
+    pr = open_pr(fake, [changed("web/app.ts", "import { p } from '@billing/plan';"),
+                        changed("tsconfig.json", '{"compilerOptions": {}}')])
+    pr_head = fake.pull_request(REPO, 1)["head"]["sha"]
+    fake.set_file(REPO, "tsconfig.json", '{"compilerOptions": {}}', ref=pr_head)  # the PR's own version
+    await evaluate(fake, bot)
+    assert "web/app.ts:1" in status(fake, pr)["description"]
+
+
 async def test_go_import_resolved_through_the_base_go_mod(fake, bot):
     setup_repo(fake)
     fake.set_file(REPO, "go.mod", "module github.com/acme/widgets\n\ngo 1.22\n")
