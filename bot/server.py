@@ -18,9 +18,10 @@ from gidgethub import sansio
 from bot import metrics
 from bot.engine import Engine
 from bot.github import GitHubApp
-from bot.queue import Delivery, DeliveryQueue, WorkerPool
+from bot.queue import Delivery, DeliveryQueue
 from bot.settings import Settings
 from bot.store import Store
+from bot.workers import WorkerPool
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,10 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from sqlalchemy import func, select
 
-from bot.queue import Delivery, DeliveryQueue, Wakeup, WorkerPool
+from bot.queue import Delivery, DeliveryQueue
 from bot.store import Store, async_url, deliveries
+from bot.wakeup import Wakeup
+from bot.workers import WorkerPool
 
 pytest_plugins = ["tests.pg"]
 

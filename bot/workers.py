@@ -1,0 +1,174 @@
+"""The worker pool: `WORKERS` tasks per process that claim deliveries and process them.
+
+A worker renews its delivery's lease while it works, records the outcome (done, retry
+later, failed), and on shutdown finishes in-flight work within a grace period and hands
+the rest back to the queue. Idle workers sleep on the queue's `Wakeup`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot import metrics
+from bot.logsetup import delivery_context
+from bot.queue import Delivery, DeliveryQueue, PermanentFailure, RetryLater
+from bot.store import is_unreachable
+
+log = logging.getLogger(__name__)
+
+
+Processor = Callable[[Delivery], Awaitable[None]]
+
+
+class WorkerPool:
+    """`WORKERS` tasks that claim and process deliveries until stopped."""
+
+    def __init__(self, queue: DeliveryQueue, processor: Processor, *, workers: int, idle_poll: float = 0.5,
+                 shutdown_grace: float = 20.0) -> None:
+        self.queue = queue
+        self.processor = processor
+        self.workers = workers
+        self.idle_poll = idle_poll
+        self.shutdown_grace = shutdown_grace
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = asyncio.Event()
+        self._active = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def start(self) -> None:
+        self.queue.wakeup.limit = self.workers
+        for index in range(self.workers):
+            self._tasks.append(asyncio.create_task(self._run(index), name=f"worker-{index}"))
+
+    async def _run(self, index: int) -> None:
+        while not self._stopping.is_set():
+            try:
+                delivery = await self.queue.claim()
+            except Exception as exc:  # database down: wait and try again, never crash
+                log.warning("claim failed (%s); retrying", type(exc).__name__)
+                await self._sleep(1.0)
+                continue
+            if delivery is None:
+                await self._wait_for_work()
+                continue
+            self._active += 1
+            self._idle.clear()
+            try:
+                await self._process(delivery)
+            except Exception as exc:  # bookkeeping failed (database away): the lease expires, work is redone
+                log.error("could not record the outcome of delivery %s (%s); it will be retried when its lease "
+                          "expires", delivery.id, type(exc).__name__)
+            finally:
+                self._active -= 1
+                if self._active == 0:
+                    self._idle.set()
+                # Another worker may be waiting for this subject or installation.
+                self.queue.wakeup.notify()
+
+    async def _wait_for_work(self) -> None:
+        waiter = asyncio.create_task(self.queue.wakeup.wait(self.idle_poll))
+        stopper = asyncio.create_task(self._stopping.wait())
+        try:
+            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            stopper.cancel()
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _process(self, delivery: Delivery) -> None:
+        token = delivery_context.set(
+            {"delivery": delivery.id, "event": delivery.event, "action": delivery.action,
+             "repository": delivery.repository}
+        )
+        started = time.monotonic()
+        heartbeat = asyncio.create_task(self._heartbeat(delivery.id))
+        try:
+            try:
+                await self.processor(delivery)
+            finally:
+                heartbeat.cancel()  # before the outcome is recorded, so a renewal cannot race the completion
+        except asyncio.CancelledError:
+            raise
+        except RetryLater as exc:
+            final = await self._record(self.queue.fail, delivery, f"retry: {exc}", permanent=False, delay=exc.delay)
+            metrics.deliveries_failed.labels(delivery.event, str(final).lower()).inc()
+            log.warning("delivery will be retried: %s%s", exc, " (gave up)" if final else "")
+        except PermanentFailure as exc:
+            await self._record(self.queue.fail, delivery, str(exc), permanent=True)
+            metrics.deliveries_failed.labels(delivery.event, "true").inc()
+            log.error("delivery failed: %s", exc)
+        except Exception as exc:
+            final = await self._record(self.queue.fail, delivery, f"{type(exc).__name__}: {exc}", permanent=False)
+            metrics.deliveries_failed.labels(delivery.event, str(final).lower()).inc()
+            log.exception("delivery failed (attempt %s)%s", delivery.attempts, ", giving up" if final else "")
+        else:
+            await self._record(self.queue.complete, delivery.id)
+            metrics.deliveries_processed.labels(delivery.event).inc()
+            log.info("processed in %.0f ms (attempt %d)", (time.monotonic() - started) * 1000, delivery.attempts)
+        finally:
+            heartbeat.cancel()
+            metrics.processing_seconds.labels(delivery.event).observe(time.monotonic() - started)
+            delivery_context.reset(token)
+
+    async def _record(self, action: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
+        """Run a bookkeeping write, retried while the database is briefly unreachable.
+
+        Retrying for up to one lease keeps "processed once" through a database restart:
+        past that, the lease may have expired and another worker redoes the work anyway.
+        """
+        deadline = time.monotonic() + self.queue.lease_seconds
+        delay = 0.2
+        while True:
+            try:
+                return await action(*args, **kwargs)
+            except Exception as exc:
+                if not is_unreachable(exc) or time.monotonic() + delay > deadline:
+                    raise
+                log.warning("database unreachable (%s) while recording a delivery's outcome; retrying",
+                            type(exc).__name__)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def _heartbeat(self, delivery_id: str) -> None:
+        interval = max(self.queue.lease_seconds / 3, 0.2)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                if not await self.queue.heartbeat(delivery_id):
+                    log.warning("lease on delivery %s was lost (expired and taken over)", delivery_id)
+                    return
+            except Exception as exc:
+                log.warning("lease renewal failed: %s", type(exc).__name__)
+
+    async def wait_idle(self) -> None:
+        await self._idle.wait()
+
+    async def stop(self) -> None:
+        """Stop claiming, let in-flight work finish for a bounded time, release the rest."""
+        self._stopping.set()
+        if not self._tasks:
+            return
+        done, pending = await asyncio.wait(self._tasks, timeout=self.shutdown_grace)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        try:
+            released = await self.queue.release_mine()
+        except Exception as exc:  # database away: the leases expire and another worker takes over
+            log.warning("could not hand back unfinished deliveries (%s); their leases will expire",
+                        type(exc).__name__)
+            released = 0
+        if released:
+            log.info("released %d unfinished deliveries for another worker", released)
+        self._tasks.clear()
