@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.store import Store
-from rules.onboarding import (
+from rules.onboarding_support.memory import (
     assign_mentor,
     claim_greeting,
     first_merge_remembered,

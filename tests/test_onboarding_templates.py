@@ -7,12 +7,12 @@ import re
 import pytest
 
 from bot.config import load_text
-from rules.onboarding import (
+from rules.onboarding_support.history import author_query
+from rules.onboarding_support.templates import (
     DEFAULT_FIRST_MERGE,
     DEFAULT_WELCOME_ISSUE,
     DEFAULT_WELCOME_PULL_REQUEST,
     PLACEHOLDERS,
-    author_query,
     escape_markdown,
     render,
     template_fields,

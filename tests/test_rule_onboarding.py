@@ -16,7 +16,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from bot.store import Store
-from rules.onboarding import FIRST_MERGE_MARKER, WELCOME_MARKER, mentor_rotation, welcomed
+from rules.onboarding import FIRST_MERGE_MARKER, WELCOME_MARKER
+from rules.onboarding_support.memory import mentor_rotation, welcomed
 from tests.harness import BotHarness
 from tests.payloads import issues_event, pull_request_event
 
