@@ -10,18 +10,9 @@ from sqlalchemy import select
 from bot.config import load_text
 from bot.engine import Engine
 from rules.boundary import CommercialPaths, ForbiddenImport
-from rules.commercial import (
-    CONTEXT,
-    Approval,
-    Evaluation,
-    Touch,
-    code,
-    commercial_approvals,
-    commercial_touches,
-    decide_status,
-    files_digest,
-    render_section,
-)
+from rules.commercial_support.approvals import commercial_approvals
+from rules.commercial_support.evaluation import Approval, Evaluation, Touch, commercial_touches, files_digest
+from rules.commercial_support.render import CONTEXT, code, decide_status, render_section
 from tests.harness import BotHarness, make_settings
 from tests.payloads import issue_comment_event, pull_request_event
 
@@ -460,7 +451,7 @@ async def test_pr_beyond_3000_files_is_read_from_trees(fake, bot):
 
 
 async def test_too_many_files_without_patch_fail_closed(fake, bot, monkeypatch):
-    monkeypatch.setattr("rules.commercial.MAX_UNPATCHED_FILES", 1)
+    monkeypatch.setattr("rules.commercial_support.import_scan.MAX_UNPATCHED_FILES", 1)
     setup_repo(fake)
     pr = open_pr(fake, [changed("app/a.py", "x", patch=False, content="x = 1\n"),
                         changed("app/b.py", "y", patch=False, content="y = 1\n")])
