@@ -28,7 +28,7 @@ import re
 from pydantic import Field, field_validator
 
 from bot.context import EventContext
-from bot.labels import MAX_LABEL_LENGTH, label_length_ok
+from bot.labels import stripped_label_name
 from bot.rule import Comment, Outcome, Rule, RuleConfig
 
 from rules.onboarding_support.history import (
@@ -97,11 +97,8 @@ class OnboardingConfig(RuleConfig):
     @classmethod
     def _label(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
-            return None
-        value = value.strip()
-        if not label_length_ok(value):
-            raise ValueError(f"a label name has at most {MAX_LABEL_LENGTH} characters")
-        return value
+            return None  # no label
+        return stripped_label_name(value)
 
     @field_validator("mentors")
     @classmethod

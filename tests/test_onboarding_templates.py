@@ -152,7 +152,7 @@ def test_bad_mentors_are_refused(mentor, message):
 
 
 def test_label_too_long_is_refused_and_empty_label_means_none():
-    assert errors(f"onboarding:\n  label: {'x' * 51}\n")[0].startswith("onboarding.label: a label name has at most 50")
+    assert errors(f"onboarding:\n  label: {'x' * 51}\n")[0].startswith("onboarding.label: a label name has 1 to 50 characters")
     assert load_text("onboarding:\n  label: ''\n").section("onboarding").label is None
 
 

@@ -538,7 +538,7 @@ def test_report_escapes_file_names_and_statements():
     ("paths: [ee/**]\n  license_url: javascript:alert(1)", "commercial.license_url: must be an http(s) URL"),
     ("paths: [ee/**]\n  license_url: https://x.org\n  maintainers: ['not a user']",
      "commercial.maintainers: 'not a user' is neither a GitHub login nor a team"),
-    ("paths: [ee/**]\n  license_url: https://x.org\n  label: ''", "commercial.label: must be 1 to 50"),
+    ("paths: [ee/**]\n  license_url: https://x.org\n  label: ''", "commercial.label: a label name has 1 to 50 characters"),
     ("paths: [ee/**]\n  license_url: https://x.org\n  python_roots: ['../up']", "commercial.python_roots: '../up'"),
     ("paths: [ee/**]\n  license_url: https://x.org\n  approvers: [x]", "commercial.approvers: unknown key"),
 ])

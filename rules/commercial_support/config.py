@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from bot.globs import validate_globs
-from bot.labels import MAX_LABEL_LENGTH, label_length_ok
+from bot.labels import stripped_label_name
 from bot.rule import RuleConfig
 from rules.boundary import normalize_repo_path
 
@@ -62,10 +62,7 @@ class CommercialConfig(RuleConfig):
     @field_validator("label")
     @classmethod
     def _label(cls, value: str) -> str:
-        value = value.strip()
-        if not label_length_ok(value):
-            raise ValueError(f"must be 1 to {MAX_LABEL_LENGTH} characters (GitHub's limit for label names)")
-        return value
+        return stripped_label_name(value)
 
     @field_validator("import_aliases")
     @classmethod
