@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text, update
 
+from bot.listen import notify
 from bot.store import Store, deliveries
 from bot.wakeup import Wakeup
 
@@ -126,6 +127,8 @@ class GroupCommit:
             try:
                 async with self.store.transaction(urgent=True) as conn:
                     accepted = await self._store_batch(conn, [values for values, _ in batch])
+                    if any(accepted):
+                        await notify(self.store, conn)  # other replicas' idle workers too
             except Exception as exc:  # the database is away: every caller answers 503, GitHub redelivers
                 for _, future in batch:
                     if not future.done():
@@ -295,6 +298,7 @@ class DeliveryQueue:
                 .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == self.owner)
                 .values(state="done", finished_at=time.time(), lease_owner=None, lease_until=None, last_error=None)
             )
+            await notify(self.store, conn)  # its subject and installation are free for any replica now
 
     async def fail(self, delivery: Delivery, error: str, *, permanent: bool, delay: float | None = None) -> bool:
         """Record a failure; returns True if the delivery is now final (`failed`)."""
@@ -324,6 +328,8 @@ class DeliveryQueue:
                 .values(state="queued", lease_owner=None, lease_until=None, available_at=time.time(),
                         attempts=deliveries.c.attempts - 1)
             )
+            if result.rowcount:
+                await notify(self.store, conn)
         return result.rowcount or 0
 
     async def prune(self, older_than_seconds: float) -> int:

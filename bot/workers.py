@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import metrics
+from bot.listen import Listener
 from bot.logsetup import delivery_context
 from bot.queue import Delivery, DeliveryQueue, PermanentFailure, RetryLater
 from bot.store import is_unreachable
@@ -39,11 +40,16 @@ class WorkerPool:
         self._active = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        self.listener: Listener | None = None  # PostgreSQL: other replicas' notifications
+        self._listening: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.queue.wakeup.limit = self.workers
         for index in range(self.workers):
             self._tasks.append(asyncio.create_task(self._run(index), name=f"worker-{index}"))
+        if self.queue.store.is_postgres:
+            self.listener = Listener(self.queue.store, self.queue.wakeup)
+            self._listening = asyncio.create_task(self.listener.run(), name="listen-for-replicas")
 
     async def _run(self, index: int) -> None:
         while not self._stopping.is_set():
@@ -156,6 +162,10 @@ class WorkerPool:
     async def stop(self) -> None:
         """Stop claiming, let in-flight work finish for a bounded time, release the rest."""
         self._stopping.set()
+        if self._listening is not None:
+            self._listening.cancel()
+            await asyncio.gather(self._listening, return_exceptions=True)
+            self._listening = None
         if not self._tasks:
             return
         done, pending = await asyncio.wait(self._tasks, timeout=self.shutdown_grace)
