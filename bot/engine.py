@@ -15,7 +15,7 @@ from typing import Any
 
 import gidgethub
 
-from bot import apply, report
+from bot import apply, pacing, report
 from bot.commands import Command, new_commands, parse_commands
 from bot.config import LoadedConfig, load
 from bot.context import EventContext, is_bot
@@ -70,8 +70,11 @@ class Engine:
             return None  # installation-level events: nothing to govern
         if not isinstance(repository.get("full_name"), str):
             raise PermanentFailure("payload.repository.full_name is missing")
-        gh = await self.github.client(int(installation["id"]))
+        installation_id = int(installation["id"])
+        gh = await self.github.client(installation_id)
+        pacer = self.github.pacer(installation_id)
         try:
+            await pacing.take_up(self.store, installation_id, pacer, save=not self.dry_run)
             return await self._process(delivery_id, event, payload, gh)
         except gidgethub.BadRequest as exc:
             status = int(exc.status_code)
@@ -80,6 +83,9 @@ class Engine:
             raise PermanentFailure(f"GitHub answered {status}: {exc}") from None
         except gidgethub.GitHubBroken as exc:
             raise RetryLater(f"GitHub answered {int(exc.status_code)}") from None
+        finally:
+            # Before the delivery is marked done: after that the installation may move to another replica.
+            await pacing.hand_on(self.store, installation_id, pacer, save=not self.dry_run)
 
     async def _process(self, delivery_id: str, event: str, payload: dict[str, Any], gh) -> Outcome | None:
         ctx_config = self.config_override or await load(

@@ -57,6 +57,19 @@ class WritePacer:
         self.updated = time.monotonic()
         self.resume_at = 0.0
         self.lock = asyncio.Lock()
+        self.holders = 0  # deliveries of this installation in progress in this process
+
+    def snapshot(self) -> tuple[float, float, float]:
+        """(tokens, as of, paused until), the times on the wall clock, for another replica."""
+        offset = time.time() - time.monotonic()
+        return self.tokens, self.updated + offset, self.resume_at + offset if self.resume_at else 0.0
+
+    def restore(self, tokens: float, as_of: float, resume_at: float) -> None:
+        """Continue from a snapshot another replica saved (see `bot.pacing`)."""
+        offset = time.time() - time.monotonic()
+        self.tokens = min(self.capacity, max(0.0, tokens))
+        self.updated = min(as_of - offset, time.monotonic())
+        self.resume_at = max(0.0, resume_at - offset) if resume_at else 0.0
 
     def pause(self, seconds: float) -> None:
         self.resume_at = max(self.resume_at, time.monotonic() + seconds)

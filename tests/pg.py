@@ -6,7 +6,8 @@ for the whole session, so every module shares one server:
 - `pg_server` (session): the running `PostgresServer` (skips when PostgreSQL is not installed,
   fails instead when `GOVERNANCE_REQUIRE_POSTGRES=1`, as `.ci/run` sets);
 - `pg_url` (function): an empty database on it (its schema reset before each test), as a
-  `postgresql://` URL.
+  `postgresql://` URL;
+- `pg_two_replicas` (function): two `Store`s on that database, as two replicas would hold.
 
 PostgreSQL refuses to run as root, so when the tests run as root the server runs as the
 `postgres` OS user (Debian's package creates it) from a folder chowned to that user.
@@ -21,10 +22,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+
+from bot.store import Store
 
 REQUIRE_ENV = "GOVERNANCE_REQUIRE_POSTGRES"
 SERVER_USER = "postgres"
@@ -165,3 +168,13 @@ def pg_url(pg_server: PostgresServer) -> str:
         pg_server.start()
     pg_server.reset_database(TEST_DATABASE)
     return pg_server.url(TEST_DATABASE)
+
+
+@pytest.fixture
+async def pg_two_replicas(pg_url: str) -> AsyncIterator[tuple[Store, Store]]:
+    """Two `Store`s (two replicas' connection pools) on the test database, schema created."""
+    first, second = Store(pg_url), Store(pg_url)
+    await first.create_schema()
+    yield first, second
+    await first.close()
+    await second.close()

@@ -28,12 +28,8 @@ def payload(number: int, installation: int = 1) -> dict:
 
 
 @pytest.fixture
-async def stores(pg_url) -> AsyncIterator[tuple[Store, Store]]:
-    a, b = Store(pg_url), Store(pg_url)
-    await a.create_schema()
-    yield a, b
-    await a.close()
-    await b.close()
+def stores(pg_two_replicas) -> tuple[Store, Store]:
+    return pg_two_replicas
 
 
 @pytest.fixture
