@@ -403,6 +403,17 @@ async def test_a_pr_cannot_add_its_own_alias_to_hide_an_import(fake, bot):
     assert "web/app.ts:1" in status(fake, pr)["description"]
 
 
+async def test_a_pr_cannot_add_its_own_alias_to_reach_commercial_code_unseen(fake, bot):
+    setup_repo(fake)
+    fake.set_file(REPO, "tsconfig.json", '{"compilerOptions": {}}')
+    pr = open_pr(fake, [changed("web/app.ts", "import { p } from '@sneaky/plan';"),
+                        changed("tsconfig.json", '{"compilerOptions": {"paths": {"@sneaky/*": ["ee/billing/*"]}}}')])
+    fake.set_file(REPO, "tsconfig.json", '{"compilerOptions": {"paths": {"@sneaky/*": ["ee/billing/*"]}}}',
+                  ref=fake.pull_request(REPO, 1)["head"]["sha"])
+    await evaluate(fake, bot)
+    assert "web/app.ts:1" in status(fake, pr)["description"]
+
+
 async def test_go_import_resolved_through_the_base_go_mod(fake, bot):
     setup_repo(fake)
     fake.set_file(REPO, "go.mod", "module github.com/acme/widgets\n\ngo 1.22\n")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rules.boundary import resolve_js_specifier
-from rules.boundary.tsconfig import nearest_tsconfig, parse, tsconfig_aliases
+from rules.boundary.tsconfig import merge_aliases, nearest_tsconfig, parse, tsconfig_aliases
 
 
 def reader(files: dict[str, str], log: list[str] | None = None):
@@ -17,9 +17,16 @@ def reader(files: dict[str, str], log: list[str] | None = None):
 async def test_paths_resolve_against_base_url():
     files = {"tsconfig.json": '{"compilerOptions": {"baseUrl": "src", "paths": {"@/*": ["*"], "~ee": ["../ee"]}}}'}
     aliases = await tsconfig_aliases(reader(files), "src/app/main.ts")
-    assert aliases == {"@/*": ["src/*"], "~ee": ["ee"], "*": ["src/*"]}
-    assert resolve_js_specifier("@/ee/x", "src/app/main.ts", aliases) == ("src/ee/x",)
-    assert resolve_js_specifier("~ee/billing", "src/app/main.ts", aliases) == ("ee/billing",)
+    # Each key also falls back to baseUrl, as tsc does when no mapping resolves.
+    assert aliases == {"@/*": ["src/*", "src/@/*"], "~ee": ["ee", "src/~ee"], "*": ["src/*"]}
+    assert resolve_js_specifier("@/ee/x", "src/app/main.ts", aliases)[0] == "src/ee/x"
+    assert resolve_js_specifier("~ee/billing", "src/app/main.ts", aliases)[0] == "ee/billing"
+
+
+async def test_a_star_mapping_does_not_hide_the_base_url_lookup():
+    files = {"tsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": {"*": ["types/*"]}}}'}
+    aliases = await tsconfig_aliases(reader(files), "web/app.ts")
+    assert resolve_js_specifier("ee/billing", "web/app.ts", aliases) == ("types/ee/billing", "ee/billing")
 
 
 async def test_without_base_url_paths_resolve_against_the_declaring_file_and_bare_imports_stay_packages():
@@ -48,10 +55,11 @@ async def test_extends_chain_child_replaces_parent_fields_each_against_its_own_f
                                       '"compilerOptions": {"paths": {"#ee/*": ["../ee/*"]}}}',
     }
     assert await tsconfig_aliases(reader(files), "packages/app/src/a.ts") == {
-        "@acme/ee/*": ["packages/ee/*"], "*": ["*"]}
+        "@acme/ee/*": ["packages/ee/*", "@acme/ee/*"], "*": ["*"]}
     # The child's paths replace the parent's and resolve against the inherited baseUrl (the
-    # root), so `../ee/*` from the root leaves the repository and is dropped.
-    assert await tsconfig_aliases(reader(files), "packages/lib/src/a.ts") == {"*": ["*"]}
+    # root), so `../ee/*` from the root leaves the repository and is dropped; the baseUrl
+    # fallback of the key stays.
+    assert await tsconfig_aliases(reader(files), "packages/lib/src/a.ts") == {"#ee/*": ["#ee/*"], "*": ["*"]}
 
 
 async def test_child_paths_resolve_against_the_inherited_base_url():
@@ -61,7 +69,26 @@ async def test_child_paths_resolve_against_the_inherited_base_url():
                                       '"compilerOptions": {"paths": {"#ee/*": ["packages/ee/*"]}}}',
     }
     assert await tsconfig_aliases(reader(files), "packages/lib/src/a.ts") == {
-        "#ee/*": ["packages/ee/*"], "*": ["*"]}
+        "#ee/*": ["packages/ee/*", "#ee/*"], "*": ["*"]}
+
+
+async def test_a_solution_style_config_brings_in_its_referenced_projects_aliases():
+    files = {
+        "tsconfig.json": '{"files": [], "references": [{"path": "./tsconfig.app.json"}, {"path": "./tools"}]}',
+        "tsconfig.app.json": '{"compilerOptions": {"paths": {"@/*": ["./src/*"]}}}',
+        "tools/tsconfig.json": '{"compilerOptions": {"paths": {"@/*": ["../scripts/*"]}}}',
+    }
+    assert await tsconfig_aliases(reader(files), "src/main.ts") == {"@/*": ["src/*", "scripts/*"]}
+
+
+async def test_a_jsconfig_is_read_when_there_is_no_tsconfig():
+    files = {"jsconfig.json": '{"compilerOptions": {"baseUrl": ".", "paths": {"~/*": ["src/*"]}}}'}
+    assert (await tsconfig_aliases(reader(files), "src/a.js"))["~/*"] == ["src/*", "~/*"]
+
+
+def test_merged_alias_maps_keep_every_target():
+    assert merge_aliases({"@/*": ["src/*"]}, {"@/*": ["ee/*", "src/*"], "~": ["lib"]}) == {
+        "@/*": ["src/*", "ee/*"], "~": ["lib"]}
 
 
 async def test_an_extends_loop_ends_and_a_broken_file_gives_no_aliases():
@@ -82,4 +109,7 @@ async def test_the_nearest_tsconfig_is_found_by_walking_up():
     assert await nearest_tsconfig(reader(files, seen), "packages/web/src/deep/a.ts") == "packages/web/tsconfig.json"
     assert seen == ["packages/web/src/deep/tsconfig.json", "packages/web/src/tsconfig.json",
                     "packages/web/tsconfig.json"]
+    seen.clear()
+    assert await nearest_tsconfig(reader({}, seen), "a/b.ts") is None
+    assert seen == ["a/tsconfig.json", "tsconfig.json", "a/jsconfig.json", "jsconfig.json"]
     assert await nearest_tsconfig(reader({}), "a/b.ts") is None

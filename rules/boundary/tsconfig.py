@@ -9,8 +9,11 @@ following relative `extends`, and turned into the alias map `imports.py` resolve
 TypeScript's rules kept here: `paths` targets resolve against `baseUrl` when one is set,
 else against the folder of the file that declares `paths`; `baseUrl` itself against the
 folder of the file that declares it; a child's `paths` or `baseUrl` replaces its parent's.
-With `baseUrl`, a bare specifier is first looked up under it (the `*` entry below), so
-`import "ee/x"` from `baseUrl: "."` is the repository's `ee/x`, not a package.
+With `baseUrl`, a bare specifier is also looked up under it, after any `paths` mapping fails
+(the `*` entry, and a `baseUrl` candidate added to every other key), so `import "ee/x"`
+from `baseUrl: "."` is the repository's `ee/x`, not a package. A solution-style config
+(`files: []` plus `references`, Vite's layout) contributes the aliases of the projects it
+references; plain JavaScript projects use `jsconfig.json`, read the same way.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from rules.boundary.paths import normalize_repo_path
 
 log = logging.getLogger(__name__)
 
-TSCONFIG = "tsconfig.json"
+CONFIG_NAMES = ("tsconfig.json", "jsconfig.json")
 MAX_EXTENDS = 8  # a longer chain is a loop or a mistake
+MAX_REFERENCES = 10
 Reader = Callable[[str], Awaitable[str | None]]
 
 
@@ -103,23 +107,51 @@ def aliases_from(options: _Options) -> dict[str, list[str]]:
         base = options.base_url if options.base_url is not None else options.paths_dir
         for key, targets in options.paths.items():
             resolved = [normalize_repo_path(posixpath.join(base, target)) for target in targets]
-            if kept := [t for t in resolved if t is not None]:
+            if options.base_url is not None:  # tsc falls back to baseUrl when no mapping resolves
+                resolved.append(normalize_repo_path(posixpath.join(options.base_url, key)))
+            if kept := list(dict.fromkeys(t for t in resolved if t is not None)):
                 aliases[key] = kept
     if options.base_url is not None and "*" not in aliases:
         aliases["*"] = [posixpath.join(options.base_url, "*") if options.base_url else "*"]
     return aliases
 
 
+def merge_aliases(*maps: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Every map's targets for each key: an import is checked against all of them."""
+    merged: dict[str, list[str]] = {}
+    for aliases in maps:
+        for key, targets in aliases.items():
+            merged[key] = list(dict.fromkeys([*merged.get(key, []), *targets]))
+    return merged
+
+
 async def nearest_tsconfig(read: Reader, file_path: str) -> str | None:
-    """The `tsconfig.json` closest above `file_path` (the one tsc would use for it), if any."""
-    folder = posixpath.dirname(file_path)
-    while True:
-        candidate = posixpath.join(folder, TSCONFIG) if folder else TSCONFIG
-        if await read(candidate) is not None:
-            return candidate
-        if not folder:
-            return None
-        folder = posixpath.dirname(folder)
+    """The `tsconfig.json` closest above `file_path`, as tsc picks it; else the closest
+    `jsconfig.json` (looked for only when there is no tsconfig, to keep probes few)."""
+    for name in CONFIG_NAMES:
+        folder = posixpath.dirname(file_path)
+        while True:
+            candidate = posixpath.join(folder, name) if folder else name
+            if await read(candidate) is not None:
+                return candidate
+            if not folder:
+                break
+            folder = posixpath.dirname(folder)
+    return None
+
+
+def _references(data: dict[str, Any], config_path: str) -> list[str]:
+    """Repository paths of the projects a solution-style config references."""
+    folder = posixpath.dirname(config_path)
+    found = []
+    for entry in data.get("references") or []:
+        target = entry.get("path") if isinstance(entry, dict) else None
+        if not isinstance(target, str):
+            continue
+        path = normalize_repo_path(posixpath.join(folder, target))
+        if path is not None:
+            found.append(path if path.endswith(".json") else posixpath.join(path, "tsconfig.json"))
+    return found[:MAX_REFERENCES]
 
 
 async def tsconfig_aliases(read: Reader, file_path: str) -> dict[str, list[str]]:
@@ -127,4 +159,9 @@ async def tsconfig_aliases(read: Reader, file_path: str) -> dict[str, list[str]]
     config = await nearest_tsconfig(read, file_path)
     if config is None:
         return {}
-    return aliases_from(await _options(read, config))
+    aliases = aliases_from(await _options(read, config))
+    text = await read(config)
+    data = parse(text) if text is not None else None
+    for referenced in _references(data or {}, config):
+        aliases = merge_aliases(aliases, aliases_from(await _options(read, referenced)))
+    return aliases

@@ -22,7 +22,7 @@ from rules.boundary import (
     patch_from_contents,
 )
 from rules.boundary.paths import LANG_JS
-from rules.boundary.tsconfig import tsconfig_aliases
+from rules.boundary.tsconfig import merge_aliases, tsconfig_aliases
 
 from .config import CommercialConfig
 from .sources import blob_text, go_modules, text_at
@@ -67,8 +67,10 @@ async def scan_imports(ctx: EventContext, config: CommercialConfig, files: list[
     if unpatched:
         patches.update(await rebuild_patches(ctx, unpatched, scan))
     pr = await ctx.pull_request()
+    # A PR that edits JSON may be adding a tsconfig alias for its own import: read its head too.
+    refs = AliasRefs(pr["base"]["sha"], pr["head"]["sha"] if any(_is_json(f) for f in files) else None)
     for name in sorted(patches):
-        scan.found.extend(await _forbidden_in(ctx, config, commercial, name, patches[name], pr["base"]["sha"]))
+        scan.found.extend(await _forbidden_in(ctx, config, commercial, name, patches[name], refs))
     scan.found.sort(key=lambda i: (i.file, i.line))
     return scan
 
@@ -98,17 +100,34 @@ async def rebuild_patches(ctx: EventContext, files: list[dict[str, Any]], scan: 
     return patches
 
 
+@dataclass(frozen=True)
+class AliasRefs:
+    """Where tsconfig aliases are read: the base commit, and the head when the PR edits JSON."""
+
+    base: str
+    head: str | None = None
+
+
+def _is_json(f: dict[str, Any]) -> bool:
+    names = (f.get("filename") or "", f.get("previous_filename") or "")
+    return any(name.lower().endswith((".json", ".jsonc")) for name in names)
+
+
 async def _forbidden_in(ctx: EventContext, config: CommercialConfig, commercial: CommercialPaths, path: str,
-                        patch: str, base_ref: str) -> list[ForbiddenImport]:
+                        patch: str, refs: AliasRefs) -> list[ForbiddenImport]:
     modules: list[tuple[str, str]] = []
     if language_for(path) == "go":
         if not find_imports(path, patch):
             return []  # no import added: no need to look for go.mod
-        modules = await go_modules(ctx, path, base_ref)
+        modules = await go_modules(ctx, path, refs.base)
     aliases: dict[str, Any] = dict(config.import_aliases)
     if language_for(path) == LANG_JS and _has_bare_js_import(path, patch):
         # The repository's own aliases first; the rules file's override them key by key.
-        aliases = {**await js_aliases(ctx, path, base_ref), **aliases}
+        found = await js_aliases(ctx, path, refs.base)
+        if refs.head is not None:
+            # Base and head together: an alias the PR adds or changes can only catch more.
+            found = merge_aliases(found, await js_aliases(ctx, path, refs.head))
+        aliases = {**found, **aliases}
     return find_forbidden_imports(path, patch, commercial, aliases=aliases,
                                   python_roots=config.python_roots, go_modules=modules)
 
@@ -120,7 +139,7 @@ def _has_bare_js_import(path: str, patch: str) -> bool:
 
 
 async def js_aliases(ctx: EventContext, path: str, ref: str) -> dict[str, list[str]]:
-    """tsconfig aliases in effect for `path` on the base commit, read once per folder and event."""
+    """tsconfig aliases in effect for `path` at commit `ref`, read once per folder, commit and event."""
     folder = posixpath.dirname(path)
     return await ctx.memo(("commercial-tsconfig", folder, ref), lambda: tsconfig_aliases(
         lambda config_path: text_at(ctx, config_path, ref), path))
