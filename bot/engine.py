@@ -215,15 +215,22 @@ class Engine:
         await enqueue_reevaluation(self.queue, ctx.installation_id, repository, number, reason=ctx.delivery_id)
 
 
-async def enqueue_reevaluation(queue: DeliveryQueue, installation_id: int | None, repository: str, number: int, *,
-                               reason: str) -> None:
-    """Queue an evaluation of a pull request as if GitHub had sent an event for it.
+def reevaluation(installation_id: int | None, repository: str, number: int, *, reason: str) -> tuple[str, dict]:
+    """A delivery id and payload that make the bot evaluate a pull request again.
 
-    Through the durable queue, so whichever replica is free takes it, and a command-line
-    tool with only the database (e.g. `cla revoke`) can ask the running bot to look again.
+    Queued through the durable queue, so whichever replica is free takes it, and a
+    command-line tool with only the database (e.g. `cla revoke`) can ask the running bot
+    to look again.
     """
     owner, name = repository.split("/", 1)
     payload = {"installation": {"id": installation_id},
                "repository": {"full_name": repository, "name": name, "owner": {"login": owner}},
                "number": number, "reason": reason}
-    await queue.enqueue(f"reevaluate-{uuid.uuid4().hex}", REEVALUATE_EVENT, payload, json.dumps(payload))
+    return f"reevaluate-{uuid.uuid4().hex}", payload
+
+
+async def enqueue_reevaluation(queue: DeliveryQueue, installation_id: int | None, repository: str, number: int, *,
+                               reason: str) -> None:
+    """Queue an evaluation of a pull request as if GitHub had sent an event for it (`reevaluation`)."""
+    delivery_id, payload = reevaluation(installation_id, repository, number, reason=reason)
+    await queue.enqueue(delivery_id, REEVALUATE_EVENT, payload, json.dumps(payload))

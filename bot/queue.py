@@ -92,6 +92,18 @@ def owner_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
+def _row(delivery_id: str, event: str, payload: dict[str, Any], raw: str | None = None) -> dict[str, Any]:
+    """A new `deliveries` row, queued now."""
+    action, installation_id, repository = describe(event, payload)
+    now = time.time()
+    return dict(
+        id=delivery_id, event=event, action=action, installation_id=installation_id,
+        repository=repository, subject=subject_of(event, payload),
+        payload=raw if raw is not None else json.dumps(payload), received_at=now,
+        state="queued", attempts=0, available_at=now,
+    )
+
+
 class GroupCommit:
     """Stores webhook deliveries in shared transactions: one commit (one fsync) for every delivery
     that arrived while the previous commit was running, instead of one commit each.
@@ -126,7 +138,7 @@ class GroupCommit:
             batch, self._pending = self._pending[: self.MAX_BATCH], self._pending[self.MAX_BATCH:]
             try:
                 async with self.store.transaction(urgent=True) as conn:
-                    accepted = await self._store_batch(conn, [values for values, _ in batch])
+                    accepted = await self.store_rows(conn, [values for values, _ in batch])
                     if any(accepted):
                         await notify(self.store, conn)  # other replicas' idle workers too
             except Exception as exc:  # the database is away: every caller answers 503, GitHub redelivers
@@ -138,7 +150,7 @@ class GroupCommit:
                 if not future.done():
                     future.set_result(ok)
 
-    async def _store_batch(self, conn: Any, rows: list[dict[str, Any]]) -> list[bool]:
+    async def store_rows(self, conn: Any, rows: list[dict[str, Any]]) -> list[bool]:
         """Insert the batch in one statement (one trip to the database), then settle known ids.
 
         Building and sending one INSERT per row was most of a webhook's time inside the write
@@ -195,17 +207,16 @@ class DeliveryQueue:
         A delivery id already queued, in progress or done is a duplicate; one that
         failed is GitHub's redelivery and is queued again.
         """
-        action, installation_id, repository = describe(event, payload)
-        now = time.time()
-        values = dict(
-            id=delivery_id, event=event, action=action, installation_id=installation_id,
-            repository=repository, subject=subject_of(event, payload),
-            payload=raw if raw is not None else json.dumps(payload), received_at=now,
-            state="queued", attempts=0, available_at=now,
-        )
-        accepted = await self._group_commit.submit(values)
+        accepted = await self._group_commit.submit(_row(delivery_id, event, payload, raw))
         if accepted:
             self.wakeup.notify()
+        return accepted
+
+    async def enqueue_in(self, conn: Any, delivery_id: str, event: str, payload: dict[str, Any]) -> bool:
+        """`enqueue` inside the caller's transaction: stored if, and only if, that commits."""
+        accepted = (await self._group_commit.store_rows(conn, [_row(delivery_id, event, payload)]))[0]
+        if accepted:
+            await notify(self.store, conn)
         return accepted
 
     async def close(self) -> None:

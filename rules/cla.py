@@ -130,8 +130,8 @@ class ClaRule(Rule):
             async def before_reading_signatures(candidates: list[Identity]) -> None:
                 # Written before signatures are read: a signature recorded meanwhile either is
                 # seen below, or its signer finds this PR waiting and re-evaluates it.
-                await signatures.mark_waiting(ctx.store, owner.id, ctx.repo_full_name, number,
-                                              {i.user_id for i in candidates}, replace=False)
+                await signatures.mark_involved(ctx.store, owner.id, ctx.installation_id, ctx.repo_full_name, number,
+                                               {i.user_id for i in candidates})
 
             verdict = await assess(ctx, config, owner, commits, pr_author=pr.get("user"),
                                    before_reading_signatures=before_reading_signatures)

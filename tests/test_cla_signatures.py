@@ -86,29 +86,36 @@ async def test_export_has_every_field_with_iso_times(store):
 
 
 async def test_waiting_records(store):
-    await sig.mark_waiting(store, OWNER_ID, "acme/widgets", 1, {10, 11}, replace=False)
-    await sig.mark_waiting(store, OWNER_ID, "acme/widgets", 1, {12}, replace=False)
-    await sig.mark_waiting(store, OWNER_ID, "acme/gadgets", 4, {10}, replace=True)
-    await sig.mark_waiting(store, OWNER_ID + 1, "globex/x", 2, {10}, replace=True)
+    await sig.mark_involved(store, OWNER_ID, 5, "acme/widgets", 1, {10, 11})  # a check has started
+    await sig.mark_involved(store, OWNER_ID, 5, "acme/widgets", 1, {12})
+    await sig.record_verdict(store, OWNER_ID, 5, "acme/gadgets", 4, waiting={10}, relying=set())
+    await sig.record_verdict(store, OWNER_ID + 1, 6, "globex/x", 2, waiting={10}, relying=set())
     assert await sig.waiting_for(store, OWNER_ID, 10) == [("acme/gadgets", 4), ("acme/widgets", 1)]
     assert await sig.waiting_for(store, OWNER_ID, 12) == [("acme/widgets", 1)]
-    await sig.mark_waiting(store, OWNER_ID, "acme/widgets", 1, {11}, replace=True)
+    assert await relying(store, {(OWNER_ID, 12)}) == [(5, "acme/widgets", 1)]  # until the check ends
+    await sig.record_verdict(store, OWNER_ID, 5, "acme/widgets", 1, waiting={11}, relying={10})
     assert await sig.waiting_for(store, OWNER_ID, 10) == [("acme/gadgets", 4)]
     assert await sig.waiting_for(store, OWNER_ID, 11) == [("acme/widgets", 1)]
+    assert await relying(store, {(OWNER_ID, 12)}) == []
     await sig.forget_pull_request(store, "acme/widgets", 1)
     assert await sig.waiting_for(store, OWNER_ID, 11) == []
+
+
+async def relying(store, pairs):
+    async with store.engine.connect() as conn:
+        return await sig.relying_on(conn, pairs)
 
 
 async def test_prs_relying_on_a_signature_are_found_until_they_close(store):
     await sig.record_verdict(store, OWNER_ID, 5, "acme/widgets", 1, waiting={11}, relying={10, 12})
     await sig.record_verdict(store, OWNER_ID, 5, "acme/gadgets", 4, waiting=set(), relying={10})
     await sig.record_verdict(store, OWNER_ID + 1, 6, "globex/x", 2, waiting=set(), relying={10})
-    assert await sig.relying_on(store, {(OWNER_ID, 10)}) == [(5, "acme/gadgets", 4), (5, "acme/widgets", 1)]
-    assert await sig.relying_on(store, {(OWNER_ID, 10), (OWNER_ID + 1, 10)}) == [
+    assert await relying(store, {(OWNER_ID, 10)}) == [(5, "acme/gadgets", 4), (5, "acme/widgets", 1)]
+    assert await relying(store, {(OWNER_ID, 10), (OWNER_ID + 1, 10)}) == [
         (5, "acme/gadgets", 4), (5, "acme/widgets", 1), (6, "globex/x", 2)]
     assert await sig.waiting_for(store, OWNER_ID, 11) == [("acme/widgets", 1)]
     await sig.record_verdict(store, OWNER_ID, 5, "acme/widgets", 1, waiting=set(), relying={12})  # a new check
-    assert await sig.relying_on(store, {(OWNER_ID, 10)}) == [(5, "acme/gadgets", 4)]
+    assert await relying(store, {(OWNER_ID, 10)}) == [(5, "acme/gadgets", 4)]
     assert await sig.waiting_for(store, OWNER_ID, 11) == []
     await sig.forget_pull_request(store, "acme/gadgets", 4)
-    assert await sig.relying_on(store, {(OWNER_ID, 10)}) == []
+    assert await relying(store, {(OWNER_ID, 10)}) == []

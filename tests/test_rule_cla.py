@@ -412,6 +412,56 @@ async def test_cla_revoke_turns_every_open_pr_that_passed_on_it_at_once(fake, bo
     assert not [r for r in fake.requests if r.path in (f"/repos/{REPO}/pulls/2", f"/repos/{REPO}/pulls/3")]
 
 
+async def test_a_revoke_during_a_check_that_already_read_the_signature_still_rechecks(fake, bot, monkeypatch,
+                                                                                     tmp_path):
+    from aiohttp import web
+
+    setup_repo(fake, RULES + "  covered_organizations: [initech]\n")
+    fake.add_org_member("initech", "erin")
+    signed = open_pr(fake, 1, "dana")
+    await comment(fake, bot, 1, "dana")
+    pr = open_pr(fake, 2, "dana", commits=[commit_by(fake, "dana"), commit_by(fake, "erin")])
+    asked, answer = asyncio.Event(), asyncio.Event()
+
+    async def slow_membership(request, match, fake_):
+        asked.set()  # dana's signature has been read by now; erin's membership is being checked
+        await answer.wait()
+        return web.Response(status=204)
+
+    fake.override("GET", r"/orgs/initech/members/erin", slow_membership)
+    delivered = asyncio.create_task(bot.deliver("pull_request", pull_request_event(fake, REPO, 2)))
+    await asyncio.wait_for(asked.wait(), 10)
+    assert await cla_cli(monkeypatch, tmp_path, bot, "revoke", "dana") == 0
+    answer.set()
+    await delivered
+    await bot.settle()
+    assert cla_status(fake, pr)["state"] == "failure"  # the re-check queued by the revoke saw it
+    assert cla_status(fake, signed)["state"] == "failure"
+
+
+async def test_a_revoke_whose_rechecks_cannot_be_queued_changes_nothing(fake, bot, monkeypatch, tmp_path, capsys):
+    from bot.queue import DeliveryQueue
+
+    setup_repo(fake)
+    pr = open_pr(fake, 1, "dana")
+    await comment(fake, bot, 1, "dana")
+    original = DeliveryQueue.enqueue_in
+
+    async def failing(self, conn, *args):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(DeliveryQueue, "enqueue_in", failing)
+    assert await cla_cli(monkeypatch, tmp_path, bot, "revoke", "dana") == 2
+    assert "no space left" in capsys.readouterr().err
+    monkeypatch.setattr(DeliveryQueue, "enqueue_in", original)
+    assert await cla_cli(monkeypatch, tmp_path, bot, "export", "--format", "json") == 0
+    assert [r["revoked_at"] for r in json.loads(capsys.readouterr().out)] == [None]  # still counting
+    assert await cla_cli(monkeypatch, tmp_path, bot, "revoke", "dana") == 0  # the retry does both
+    assert "re-checking 1 open pull request: acme/widgets#1" in capsys.readouterr().out
+    await bot.settle()
+    assert cla_status(fake, pr)["state"] == "failure"
+
+
 async def test_revoke_finds_a_renamed_signer_by_the_new_login(fake, bot, monkeypatch, tmp_path):
     setup_repo(fake)
     open_pr(fake, 1, "dana")

@@ -82,17 +82,21 @@ async def revoke_and_recheck(store: Store, login: str, owner: str | None) -> tup
     The running bot takes the re-checks from the shared queue, so the statuses turn at once
     instead of at each PR's next push; this command needs the database only.
     """
-    from bot.engine import enqueue_reevaluation
+    from bot.engine import REEVALUATE_EVENT, reevaluation
     from bot.queue import DeliveryQueue
 
-    revoked = await signatures.revoke(store, login, owner)
-    pulls = await signatures.relying_on(store, {(row["owner_id"], row["user_id"]) for row in revoked})
     queue = DeliveryQueue(store)
-    try:
+    pulls: list[tuple[int, str, int]] = []
+
+    async def recheck(conn: Any, revoked: list[dict[str, Any]]) -> None:
+        # In the revocation's transaction: if queueing fails, nothing is revoked, and running
+        # the command again does both.
+        pulls.extend(await signatures.relying_on(conn, {(row["owner_id"], row["user_id"]) for row in revoked}))
         for installation_id, repository, number in pulls:
-            await enqueue_reevaluation(queue, installation_id, repository, number, reason=f"cla revoke {login}")
-    finally:
-        await queue.close()
+            delivery_id, payload = reevaluation(installation_id, repository, number, reason=f"cla revoke {login}")
+            await queue.enqueue_in(conn, delivery_id, REEVALUATE_EVENT, payload)
+
+    revoked = await signatures.revoke(store, login, owner, then=recheck)
     return revoked, pulls
 
 

@@ -10,6 +10,7 @@ SQLAlchemy Core only, so SQLite and PostgreSQL behave the same.
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -139,12 +140,14 @@ async def export_rows(store: Store) -> list[dict[str, Any]]:
     return out
 
 
-async def revoke(store: Store, login: str, owner: str | None = None, *, at: float | None = None) -> list[dict[str, Any]]:
+async def revoke(store: Store, login: str, owner: str | None = None, *, at: float | None = None,
+                 then: Callable[[Any, list[dict[str, Any]]], Awaitable[None]] | None = None) -> list[dict[str, Any]]:
     """End every counting signature of the account now called (or last seen as) `login`.
 
     An account is found by the login the bot last saw for it, falling back to the login it
     signed with; so after a rename the new login works, and the old one no longer does
-    once the bot has seen the account under its new name.
+    once the bot has seen the account under its new name. `then(conn, revoked)` runs in the
+    same transaction (queueing re-checks): both happen, or neither.
     """
     wanted = login.strip().lstrip("@").lower()
     s, a = cla_signatures.c, cla_accounts.c
@@ -163,6 +166,8 @@ async def revoke(store: Store, login: str, owner: str | None = None, *, at: floa
         if rows:
             await conn.execute(update(cla_signatures).where(s.id.in_([r["id"] for r in rows])).values(
                 revoked_at=at if at is not None else time.time()))
+            if then is not None:
+                await then(conn, [dict(r) for r in rows])
     return [dict(r) for r in rows]
 
 
@@ -195,17 +200,18 @@ async def remember_logins(store: Store, logins: dict[int, str]) -> None:
 
 # -- which pull requests wait for whom ---------------------------------------------------------
 
-async def mark_waiting(store: Store, owner_id: int, repository: str, number: int, user_ids: set[int], *,
-                       replace: bool) -> None:
-    """Record that this PR waits for these accounts; with `replace`, for these only."""
-    w = cla_waiting.c
+async def mark_involved(store: Store, owner_id: int, installation_id: int | None, repository: str, number: int,
+                        user_ids: set[int]) -> None:
+    """Before a check reads signatures: this PR may wait for, or rely on, each of these accounts.
+
+    Written first, so a signature or a revocation committed while the check runs either is
+    seen by it, or finds this PR here and queues it again (`record_verdict` then narrows both).
+    """
     async with store.transaction() as conn:
-        if replace:
-            await conn.execute(delete(cla_waiting).where(w.repository == repository, w.number == number))
         for user_id in sorted(user_ids):
-            await store.upsert(conn, cla_waiting, {"owner_id": owner_id, "user_id": user_id,
-                                                   "repository": repository, "number": number},
-                               keys=["owner_id", "user_id", "repository", "number"])
+            key = {"owner_id": owner_id, "user_id": user_id, "repository": repository, "number": number}
+            await store.upsert(conn, cla_waiting, key, keys=list(key))
+            await store.upsert(conn, cla_relying, {**key, "installation_id": installation_id}, keys=list(key))
 
 
 async def record_verdict(store: Store, owner_id: int, installation_id: int | None, repository: str, number: int, *,
@@ -223,19 +229,16 @@ async def record_verdict(store: Store, owner_id: int, installation_id: int | Non
                                                            number=number, installation_id=installation_id))
 
 
-async def relying_on(store: Store, pairs: set[tuple[int, int]]) -> list[tuple[int, str, int]]:
-    """(installation, repository, number) of every open PR that counted a signature of one of
-    these (owner id, user id) pairs, each once."""
-    if not pairs:
-        return []
+async def relying_on(conn: Any, pairs: set[tuple[int, int]]) -> list[tuple[int, str, int]]:
+    """(installation, repository, number) of every open PR that counted, or is being checked
+    and may count, a signature of one of these (owner id, user id) pairs, each once."""
     r = cla_relying.c
     found: set[tuple[int, str, int]] = set()
-    async with store.engine.connect() as conn:
-        for owner_id, user_id in sorted(pairs):
-            rows = (await conn.execute(select(r.installation_id, r.repository, r.number).where(
-                r.owner_id == owner_id, r.user_id == user_id))).all()
-            found.update((row.installation_id, row.repository, row.number) for row in rows
-                         if row.installation_id is not None)
+    for owner_id, user_id in sorted(pairs):
+        rows = (await conn.execute(select(r.installation_id, r.repository, r.number).where(
+            r.owner_id == owner_id, r.user_id == user_id))).all()
+        found.update((row.installation_id, row.repository, row.number) for row in rows
+                     if row.installation_id is not None)
     return sorted(found, key=lambda item: (item[1], item[2]))
 
 
