@@ -26,14 +26,16 @@ from bot.wakeup import Wakeup
 log = logging.getLogger(__name__)
 
 CHANNEL = "governance_deliveries"
-_NOTIFY = text("SELECT pg_notify(:channel, '')")
+_NOTIFY = text("SELECT pg_notify(:channel, :count)")
+HEALTH_CHECK_SECONDS = 30.0  # a half-open connection (failover, cut network) never reports its end
+HEALTH_CHECK_TIMEOUT = 10.0
 RECONNECT_DELAYS = (0.5, 1.0, 2.0, 5.0)
 
 
-async def notify(store: Store, conn: AsyncConnection) -> None:
-    """Tell every replica there may be work to claim, when `conn`'s transaction commits."""
+async def notify(store: Store, conn: AsyncConnection, count: int = 1) -> None:
+    """Tell every replica there may be `count` deliveries to claim, when `conn`'s transaction commits."""
     if store.is_postgres:
-        await conn.execute(_NOTIFY, {"channel": CHANNEL})
+        await conn.execute(_NOTIFY, {"channel": CHANNEL, "count": str(count)})
 
 
 class Listener:
@@ -46,9 +48,9 @@ class Listener:
         self.sessions = 0  # LISTENs established so far (1 + reconnections)
         self.listening = asyncio.Event()  # set while LISTEN is in place (tests wait for it)
 
-    def _on_notification(self, *_args: Any) -> None:
+    def _on_notification(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
         self.received += 1
-        self.wakeup.notify()
+        self.wakeup.notify(int(payload) if payload.isdigit() else 1)  # as many workers as deliveries
 
     async def run(self) -> None:
         """Listen until cancelled, re-establishing the connection when it is lost."""
@@ -67,11 +69,12 @@ class Listener:
                     # Work committed while we were not listening is found by this poll.
                     self.wakeup.notify()
                     try:
-                        await lost.wait()
+                        await self._until_lost(driver, lost)
                     finally:
                         self.listening.clear()
                         if not driver.is_closed():
-                            await driver.remove_listener(CHANNEL, self._on_notification)
+                            async with asyncio.timeout(HEALTH_CHECK_TIMEOUT):  # a stuck server cannot hold up shutdown
+                                await driver.remove_listener(CHANNEL, self._on_notification)
                 log.warning("the notification connection closed; listening again")
             except asyncio.CancelledError:
                 raise
@@ -79,3 +82,20 @@ class Listener:
                 log.warning("cannot listen for other replicas' work (%s); retrying", type(exc).__name__)
             await asyncio.sleep(RECONNECT_DELAYS[min(failures, len(RECONNECT_DELAYS) - 1)])
             failures += 1
+
+    @staticmethod
+    async def _until_lost(driver: Any, lost: asyncio.Event) -> None:
+        """Return when the connection ends, or stops answering a periodic `SELECT 1`."""
+        while True:
+            try:
+                async with asyncio.timeout(HEALTH_CHECK_SECONDS):
+                    await lost.wait()
+                return
+            except TimeoutError:
+                pass
+            try:
+                async with asyncio.timeout(HEALTH_CHECK_TIMEOUT):
+                    await driver.execute("SELECT 1")
+            except Exception:  # any failure means this connection cannot be trusted
+                driver.terminate()
+                return

@@ -140,7 +140,7 @@ class GroupCommit:
                 async with self.store.transaction(urgent=True) as conn:
                     accepted = await self.store_rows(conn, [values for values, _ in batch])
                     if any(accepted):
-                        await notify(self.store, conn)  # other replicas' idle workers too
+                        await notify(self.store, conn, sum(accepted))  # other replicas' idle workers too
             except Exception as exc:  # the database is away: every caller answers 503, GitHub redelivers
                 for _, future in batch:
                     if not future.done():
@@ -326,6 +326,7 @@ class DeliveryQueue:
                 .where(deliveries.c.id == delivery.id, deliveries.c.lease_owner == self.owner)
                 .values(last_error=error[:2000], lease_owner=None, lease_until=None, **values)
             )
+            await notify(self.store, conn)  # its subject and installation are free again
         if not final:
             self.wakeup.notify()
         return final
@@ -340,7 +341,7 @@ class DeliveryQueue:
                         attempts=deliveries.c.attempts - 1)
             )
             if result.rowcount:
-                await notify(self.store, conn)
+                await notify(self.store, conn, result.rowcount)
         return result.rowcount or 0
 
     async def prune(self, older_than_seconds: float) -> int:

@@ -84,3 +84,48 @@ async def test_the_listener_comes_back_after_its_connection_is_killed(stores, re
     await asyncio.wait_for(listening_again(), WITHIN)
     assert await DeliveryQueue(stores[0]).enqueue("after-reconnect", "pull_request", payload(2))
     assert await asyncio.wait_for(processed.get(), WITHIN) == "after-reconnect"
+
+
+async def test_a_batch_of_deliveries_wakes_as_many_workers_on_the_other_replica(stores):
+    started: list[str] = []
+    all_started = asyncio.Event()
+
+    async def process(delivery: Delivery) -> None:
+        started.append(delivery.id)
+        if len(started) == 4:
+            all_started.set()
+        await all_started.wait()  # each worker holds its delivery until all four run at once
+
+    pool = WorkerPool(DeliveryQueue(stores[1]), process, workers=4, idle_poll=POLL, shutdown_grace=2.0)
+    pool.start()
+    try:
+        await asyncio.wait_for(pool.listener.listening.wait(), WITHIN)
+        await asyncio.sleep(0.2)
+        a = DeliveryQueue(stores[0])
+        await asyncio.gather(*(a.enqueue(f"batch-{n}", "pull_request", payload(n, installation=n))
+                               for n in range(4)))  # one group commit, one NOTIFY
+        await asyncio.wait_for(all_started.wait(), WITHIN)
+        assert sorted(started) == [f"batch-{n}" for n in range(4)]
+    finally:
+        await pool.stop()
+
+
+async def test_a_listening_connection_that_stops_answering_is_given_up(monkeypatch):
+    """A half-open connection never reports its end: a periodic SELECT 1 finds it out."""
+    import bot.listen as listen
+
+    monkeypatch.setattr(listen, "HEALTH_CHECK_SECONDS", 0.05)
+    monkeypatch.setattr(listen, "HEALTH_CHECK_TIMEOUT", 0.05)
+
+    class Silent:
+        terminated = False
+
+        async def execute(self, query: str) -> None:
+            await asyncio.sleep(3600)  # the server is gone without a word
+
+        def terminate(self) -> None:
+            self.terminated = True
+
+    driver = Silent()
+    await asyncio.wait_for(listen.Listener._until_lost(driver, asyncio.Event()), WITHIN)
+    assert driver.terminated
