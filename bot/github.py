@@ -58,6 +58,12 @@ class WritePacer:
         self.resume_at = 0.0
         self.lock = asyncio.Lock()
         self.holders = 0  # deliveries of this installation in progress in this process
+        self.touched = False  # written through (or paused) since this process created it
+        self.loading: asyncio.Future[None] | None = None  # a saved state being read (bot.pacing)
+
+    def _refill(self, now: float) -> None:
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
 
     def snapshot(self) -> tuple[float, float, float]:
         """(tokens, as of, paused until), the times on the wall clock, for another replica."""
@@ -72,7 +78,10 @@ class WritePacer:
         self.resume_at = max(0.0, resume_at - offset) if resume_at else 0.0
 
     def pause(self, seconds: float) -> None:
-        self.resume_at = max(self.resume_at, time.monotonic() + seconds)
+        now = time.monotonic()
+        self._refill(now)  # so `updated` dates this change too
+        self.touched = True
+        self.resume_at = max(self.resume_at, now + seconds)
 
     async def acquire(self) -> None:
         """Wait for this installation's turn to write; caller must `release()`."""
@@ -83,10 +92,10 @@ class WritePacer:
                 if now < self.resume_at:
                     await asyncio.sleep(self.resume_at - now)
                     continue
-                self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-                self.updated = now
+                self._refill(now)
                 if self.tokens >= 1:
                     self.tokens -= 1
+                    self.touched = True
                     return
                 await asyncio.sleep((1 - self.tokens) / self.rate)
         except BaseException:

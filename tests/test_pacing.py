@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -83,10 +84,49 @@ async def test_sqlite_and_dry_runs_keep_nothing(replicas, tmp_path):
 
 def test_a_snapshot_restores_across_processes_clocks():
     saved = WritePacer(per_minute=60, burst=10)
-    saved.tokens, saved.updated = 3.0, time.monotonic() - 2.0  # 2 s ago: 2 tokens refilled since
     saved.pause(30)
+    saved.tokens, saved.updated = 3.0, time.monotonic() - 2.0  # as of 2 s ago
     restored = WritePacer(per_minute=60, burst=10)
     restored.restore(*saved.snapshot())
     assert restored.tokens == 3.0
     assert abs((time.monotonic() - restored.updated) - 2.0) < 0.1
     assert abs((restored.resume_at - time.monotonic()) - 30) < 0.1
+
+
+async def test_a_second_delivery_waits_for_the_first_ones_read_before_spending(replicas, monkeypatch):
+    import types
+
+    import bot.pacing as pacing
+
+    store_a, _ = replicas
+    read_done = asyncio.Event()
+
+    async def slow_saved(store, installation_id):
+        await read_done.wait()
+        return types.SimpleNamespace(tokens=2.0, as_of=time.time(), resume_at=0.0)
+
+    monkeypatch.setattr(pacing, "_saved", slow_saved)
+    pacer = WritePacer(per_minute=60, burst=20)
+    first = asyncio.create_task(take_up(store_a, INSTALLATION, pacer))
+    await asyncio.sleep(0)
+    second = asyncio.create_task(take_up(store_a, INSTALLATION, pacer))
+    await asyncio.sleep(0.05)
+    assert not second.done()  # it would otherwise spend from a bucket about to be replaced
+    read_done.set()
+    await asyncio.gather(first, second)
+    assert 1.9 < pacer.tokens < 2.5 and pacer.holders == 2
+
+
+async def test_an_older_save_never_replaces_a_newer_one(replicas):
+    store_a, store_b = replicas
+    older, newer = WritePacer(), WritePacer()
+    older.updated -= 60  # its state dates from a minute ago
+    newer.tokens = 1.0
+    await take_up(store_a, INSTALLATION, newer)
+    await hand_on(store_a, INSTALLATION, newer)
+    await take_up(store_b, INSTALLATION, older, save=False)
+    older.holders = 1
+    await hand_on(store_b, INSTALLATION, older)  # committed last, but older
+    async with store_a.engine.connect() as conn:
+        saved = (await conn.execute(select(installation_pacing.c.tokens))).scalar_one()
+    assert saved == 1.0
