@@ -46,6 +46,7 @@ class Listener:
         self.wakeup = wakeup
         self.received = 0
         self.sessions = 0  # LISTENs established so far (1 + reconnections)
+        self.server_pid: int | None = None
         self.listening = asyncio.Event()  # set while LISTEN is in place (tests wait for it)
 
     def _on_notification(self, _connection: Any, _pid: int, _channel: str, payload: str) -> None:
@@ -63,6 +64,7 @@ class Listener:
                     driver = raw.driver_connection
                     driver.add_termination_listener(lambda *_: lost.set())
                     await driver.add_listener(CHANNEL, self._on_notification)
+                    self.server_pid = driver.get_server_pid()  # for an operator's pg_stat_activity, and tests
                     self.sessions += 1
                     self.listening.set()
                     failures = 0

@@ -30,7 +30,8 @@ async def spend(pacer: WritePacer, writes: int) -> None:
 
 async def test_a_burst_spent_on_one_replica_is_not_granted_again_on_the_next(replicas):
     store_a, store_b = replicas
-    on_a, on_b = WritePacer(per_minute=80, burst=20), WritePacer(per_minute=80, burst=20)
+    # A slow refill (6 a minute), so a stalled test machine cannot refill the bucket meanwhile.
+    on_a, on_b = WritePacer(per_minute=6, burst=20), WritePacer(per_minute=6, burst=20)
     await take_up(store_a, INSTALLATION, on_a)
     await spend(on_a, 20)
     await hand_on(store_a, INSTALLATION, on_a)
