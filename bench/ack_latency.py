@@ -175,7 +175,7 @@ async def main(argv: list[str] | None = None) -> int:
     print(f"ack latency: {args.n} signed pull_request deliveries per phase, {args.concurrency} concurrent senders, "
           f"WORKERS={args.workers}, SQLite; load average before: {common.loadavg()}"
           + (f"; experiments: {', '.join(args.experiment)}" if args.experiment else ""))
-    key = common.app_key()
+    key = common.new_app_key()
     summary = {name: await run_phase(name, args, key) for name in phases}
 
     common.heading("summary")

@@ -23,26 +23,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from tests.fake_ext_cla import commit_by  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
-from tests.harness import BotHarness, make_settings  # noqa: E402
+from tests.harness import BotHarness, make_settings, new_app_key  # noqa: E402
 from tests.payloads import issue_comment_event, pull_request_event  # noqa: E402
 
 REPO = "acme/widgets"
 RULES = "cla:\n  document: https://example.org/cla.md\n"
 PHRASE = "I have read the CLA Document and I hereby sign the CLA"
 CLA_READS = re.compile(r"/pulls/\d+/commits|/compare/|^/graphql$|/orgs/[^/]+/members/")
-
-
-def app_key() -> tuple[str, bytes]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return private, public
 
 
 def shape(path: str) -> str:
@@ -64,7 +54,7 @@ def report(phase: str, fake: FakeGitHub) -> None:
 
 
 async def main() -> None:
-    private, public = app_key()
+    private, public = new_app_key()
     fake = FakeGitHub(public_key_pem=public)
     await fake.start()
     with tempfile.TemporaryDirectory() as tmp:

@@ -35,13 +35,11 @@ if str(ROOT) not in sys.path:  # `python bench/x.py` as well as `python -m bench
     sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from bot.store import Store, deliveries  # noqa: E402
 from tests.fakegithub import FakeGitHub  # noqa: E402
-from tests.harness import WEBHOOK_SECRET, sign  # noqa: E402
+from tests.harness import WEBHOOK_SECRET, new_app_key, sign  # noqa: E402
 from tests.payloads import pull_request_event  # noqa: E402
 
 # The rules file every benchmark repository carries: the probe wants titles starting with "feat",
@@ -145,17 +143,6 @@ def latency_line(ms: list[float]) -> str:
 
 def heading(text: str) -> None:
     print(f"\n== {text}", flush=True)
-
-
-# ---------------------------------------------------------------------------------------------- the App key
-
-def app_key() -> tuple[str, bytes]:
-    """A throwaway App key pair: PEM private key for the server, public key for the fake's JWT check."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return private, public
 
 
 # ---------------------------------------------------------------------------------------------- fake GitHub state
@@ -399,7 +386,7 @@ async def bench_env(*, settings: dict[str, str] | None = None, latency: float = 
 
     `keep_log`: copy the server's log there when done (the temp dir and its database go away).
     """
-    private, public = key or app_key()
+    private, public = key or new_app_key()
     fake = FakeGitHub(public_key_pem=public)
     # The fake keeps one primary rate limit for everybody (5,000 an hour); GitHub has one per
     # installation. Lifted here so that a run measures the bot, not the fake's shared budget.

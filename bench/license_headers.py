@@ -147,7 +147,7 @@ async def main(argv: list[str] | None = None) -> int:
     unknown = set(names) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
-    key = common.app_key()
+    key = common.new_app_key()
     results = {name: await run(name, key) for name in names}
     if "added-1500" in results and results["added-1500"] > GOAL:
         return 1

@@ -199,7 +199,7 @@ async def main(argv: list[str] | None = None) -> int:
     try:
         server.start()
         server.create_database(TEST_DATABASE)
-        key = common.app_key()
+        key = common.new_app_key()
         rates = {}
         for count in counts:
             common.heading(f"{count} replica(s)")

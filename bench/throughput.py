@@ -218,7 +218,7 @@ async def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     print(f"load average before: {common.loadavg()}")
-    key = common.app_key()
+    key = common.new_app_key()
     summary: dict[str, dict[str, float]] = {}
     for name in chosen:
         common.heading(name)

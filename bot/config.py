@@ -16,6 +16,8 @@ import gidgethub
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
+from bot.github import get_if_present
+
 log = logging.getLogger(__name__)
 
 RULES_PATH = ".github/governance.yml"
@@ -137,24 +139,17 @@ def load_text(text: str) -> LoadedConfig:
     return LoadedConfig(exists=True, rules_file=rules_file, errors=errors)
 
 
+# Absent, or not readable by the App (no access, or withheld for legal reasons): no rules file.
+_NOT_READABLE = frozenset({404, 403, 451})
+
+
 async def _fetch(gh: gidgethub.abc.GitHubAPI, repository: str) -> str | None:
     """The rules file's text on the default branch, None if absent.
 
     A present file is a conditional GET (ETag-cached, free when unchanged); an absent one is
     remembered for a minute (`ABSENT_FILE_TTL`), as GitHub gives a 404 no ETag to revalidate.
     """
-    url = f"/repos/{repository}/contents/{RULES_PATH}"
-    absent = getattr(gh, "absent_files", None)
-    if absent is not None and url.lower() in absent:
-        return None
-    try:
-        item = await gh.getitem(url)
-    except gidgethub.BadRequest as exc:
-        if int(exc.status_code) in (404, 403, 451):
-            if absent is not None:
-                absent[url.lower()] = True
-            return None
-        raise
+    item = await get_if_present(gh, f"/repos/{repository}/contents/{RULES_PATH}", missing=_NOT_READABLE)
     if not isinstance(item, dict) or item.get("type") != "file":
         return None
     if item.get("size", 0) > MAX_RULES_FILE_BYTES:

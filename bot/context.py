@@ -18,6 +18,7 @@ from urllib.parse import quote
 import gidgethub
 
 from bot.commands import Command, role_at_least
+from bot.github import get_if_present
 from bot.queue import RetryLater
 
 if TYPE_CHECKING:
@@ -182,23 +183,28 @@ class EventContext:
             raise IncompleteData("the repository tree is too large for GitHub to list; cannot see every file")
         return {e["path"]: (e["sha"], int(e.get("size") or 0)) for e in data.get("tree", []) if e.get("type") == "blob"}
 
+    async def file_bytes(self, path: str, ref: str) -> bytes | None:
+        """A file's bytes at `ref` (None if absent there), read once per event.
+
+        Rules probe folders for files that mostly do not exist (go.mod, tsconfig.json); a 404
+        is remembered by the installation's client (`get_if_present`). Files over 1 MB come
+        without content from the contents API and are read as a blob.
+        """
+        url = f"/repos/{self.repo_full_name}/contents/{quote(path, safe='/')}?ref={quote(ref, safe='')}"
+        item = await self.memo(("contents", path, ref), lambda: get_if_present(self.gh, url))
+        if not isinstance(item, dict) or item.get("type", "file") != "file":
+            return None
+        if item.get("encoding") == "base64":
+            return base64.b64decode(item.get("content") or "")
+        return await self.blob(item["sha"]) if item.get("sha") else None
+
     async def file_text(self, path: str, ref: str) -> str | None:
-        """A file's text at `ref` (None if absent or binary)."""
-        async def read() -> str | None:
-            try:
-                item = await self.gh.getitem(
-                    f"/repos/{self.repo_full_name}/contents/{quote(path, safe='/')}?ref={quote(ref, safe='')}")
-            except gidgethub.BadRequest as exc:
-                if int(exc.status_code) == 404:
-                    return None
-                raise
-            if not isinstance(item, dict) or item.get("encoding") != "base64":
-                return None
-            try:
-                return base64.b64decode(item.get("content") or "").decode("utf-8")
-            except UnicodeDecodeError:
-                return None
-        return await self.memo(("file", path, ref), read)
+        """A file's text at `ref` (None if absent, or not UTF-8 text)."""
+        data = await self.file_bytes(path, ref)
+        try:
+            return None if data is None else data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
 
     async def blob(self, sha: str) -> bytes | None:
         """A git blob's bytes by sha (None if GitHub has no such blob). The git API serves files

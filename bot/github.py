@@ -24,6 +24,7 @@ from typing import Any
 import aiohttp
 import cachetools
 import gidgethub
+import gidgethub.abc
 import gidgethub.aiohttp
 from gidgethub import apps
 
@@ -215,6 +216,26 @@ def retry_delay(exc: gidgethub.HTTPException, attempt: int, base: float = 1.0) -
         return None
     if status >= 500:
         return backoff
+    return None
+
+
+async def get_if_present(gh: gidgethub.abc.GitHubAPI, url: str, *,
+                         missing: frozenset[int] = frozenset({404})) -> Any | None:
+    """`gh.getitem(url)`, or None when GitHub answers with one of the `missing` statuses.
+
+    That answer is remembered by the installation's client for ABSENT_FILE_TTL: a 404 has
+    no ETag, so unlike a present file it cannot be revalidated for free on the next event.
+    """
+    absent = getattr(gh, "absent_files", None)
+    if absent is not None and url in absent:
+        return None
+    try:
+        return await gh.getitem(url)
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) not in missing:
+            raise
+    if absent is not None:
+        absent[url] = True
     return None
 
 

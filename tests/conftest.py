@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.fakegithub import FakeGitHub
-from tests.harness import BotHarness, make_settings
+from tests.harness import BotHarness, make_settings, new_app_key
 
 
 @pytest.fixture(scope="session")
 def app_key() -> tuple[str, bytes]:
     """A throwaway App private key (PEM) and its public key for the fake to verify JWTs."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-    return private, public
+    return new_app_key()
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
@@ -26,6 +28,15 @@ from bot.store import deliveries
 
 WEBHOOK_SECRET = "test-webhook-secret-do-not-log"
 INSTALLATION_ID = 4242
+
+
+def new_app_key() -> tuple[str, bytes]:
+    """A throwaway App key pair: the PEM private key for the bot, the public key for the fake's JWT check."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption()).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return private, public
 
 
 def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
