@@ -124,10 +124,8 @@ def plan_paths(state: LabelState, path_labels: Iterable[str], wanted: Iterable[s
     wanted = list(wanted)
     plan = LabelPlan(add=plan_additions(state, wanted))
     if sync:
-        keep = {label.lower() for label in wanted}
-        plan.remove = [name for name in state.current
-                       if name.lower() in {label.lower() for label in path_labels}
-                       and name.lower() not in keep and state.owned_by_bot(name)]
+        stale = {label.lower() for label in path_labels} - {label.lower() for label in wanted}
+        plan.remove = [name for name in state.current if name.lower() in stale and state.owned_by_bot(name)]
     return plan
 
 
