@@ -67,9 +67,7 @@ EXPERIMENTS = {
 }
 LAUNCHER = """
 import os, sys
-import rules
-from tests.probe_rule import ProbeRule
-rules.RULES.append(ProbeRule())
+from tests.harness import rules_with_probe
 experiments = set(filter(None, os.environ.get("BENCH_EXPERIMENTS", "").split(",")))
 import bot.store as store
 if experiments & {"sync-normal", "sync-off"}:
@@ -117,11 +115,11 @@ if os.environ.get("BENCH_PROFILE"):
     import cProfile
     profiler = cProfile.Profile()
     profiler.enable()
-    code = main(["serve"])
+    code = main(["serve"], rules=rules_with_probe())
     profiler.disable()
     profiler.dump_stats(os.environ["BENCH_PROFILE"])
     sys.exit(code)
-sys.exit(main(["serve"]))
+sys.exit(main(["serve"], rules=rules_with_probe()))
 """
 
 

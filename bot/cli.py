@@ -1,4 +1,9 @@
-"""`governance-bot` command line (SPEC §1). Rules may add their own sub-commands (`add_cli`)."""
+"""`governance-bot` command line (SPEC §1). Rules may add their own sub-commands (`Rule.add_cli`).
+
+The only module of `bot` that imports the rule registry: everything else is handed the
+rules (`create_app(settings, rules)`, `Engine(rules=...)`), and every command finds them
+as `args.rules`.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,14 @@ import asyncio
 import gc
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.settings import SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from bot.rule import Rule
 
 
 def _die(message: str, code: int = 2) -> int:
@@ -42,7 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         return _die(str(exc))
     configure_logging(settings.log_level, settings.log_format, settings.secrets())
-    app = create_app(settings)
+    app = create_app(settings, args.rules)
     _freeze_startup_objects()
     web.run_app(app, host=settings.host, port=settings.port, print=None,
                 shutdown_timeout=settings.shutdown_grace_seconds + 5, handle_signals=True)
@@ -57,7 +66,7 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         print(f"file: cannot read {args.file}: {exc}")
         return 1
-    loaded = load_text(text)
+    loaded = load_text(text, args.rules)
     if loaded.errors:
         for error in loaded.errors:
             print(error)
@@ -69,7 +78,7 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
 def cmd_config_schema(args: argparse.Namespace) -> int:
     from bot.config import json_schema
 
-    print(json.dumps(json_schema(), indent=2))
+    print(json.dumps(json_schema(args.rules), indent=2))
     return 0
 
 
@@ -89,9 +98,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.config:
         from bot.config import load_text
 
-        config = load_text(Path(args.config).read_text(encoding="utf-8"))
+        config = load_text(Path(args.config).read_text(encoding="utf-8"), args.rules)
     try:
-        writes = asyncio.run(_replay(settings, args.event, payload, config, args.dry_run))
+        writes = asyncio.run(_replay(settings, args.rules, args.event, payload, config, args.dry_run))
     except SettingsError as exc:
         return _die(str(exc))
     except Exception as exc:
@@ -104,7 +113,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _replay(settings: Any, event: str, payload: dict, config: Any, dry_run: bool) -> list:
+async def _replay(settings: Any, rules: Sequence["Rule"], event: str, payload: dict, config: Any,
+                  dry_run: bool) -> list:
     from bot.engine import Engine
     from bot.github import GitHubApp
     from bot.store import Store
@@ -118,8 +128,8 @@ async def _replay(settings: Any, event: str, payload: dict, config: Any, dry_run
     store = Store(settings.database_url)
     try:
         await store.create_schema()
-        engine = Engine(github=github, store=store, settings=settings, queue=None, config_override=config,
-                        dry_run=dry_run)
+        engine = Engine(rules=rules, github=github, store=store, settings=settings, queue=None,
+                        config_override=config, dry_run=dry_run)
         await engine.process(f"replay-{event}", event, payload)
     finally:
         await github.close()
@@ -127,8 +137,9 @@ async def _replay(settings: Any, event: str, payload: dict, config: Any, dry_run
     return github.dry_run_writes or []
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(rules: Sequence["Rule"]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="governance-bot", description="Repository governance as a GitHub App.")
+    parser.set_defaults(rules=tuple(rules))
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the webhook server")
@@ -149,17 +160,18 @@ def build_parser() -> argparse.ArgumentParser:
     schema = config_sub.add_parser("schema", help="print the rules file's JSON Schema")
     schema.set_defaults(func=cmd_config_schema)
 
-    from rules import RULES
-
-    for rule in RULES:
-        add_cli = getattr(rule, "add_cli", None)
-        if add_cli is not None:
-            add_cli(sub)
+    for rule in rules:
+        rule.add_cli(sub)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, rules: Sequence["Rule"] | None = None) -> int:
+    """Run one command. `rules` defaults to the registry (`rules.RULES`); tests hand their own."""
+    if rules is None:
+        from rules import RULES
+
+        rules = RULES
+    parser = build_parser(rules)
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gidgethub
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
 from bot.github import get_if_present
+
+if TYPE_CHECKING:
+    from bot.rule import Rule
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +34,15 @@ class RulesFileBase(BaseModel):
     extends: bool = True
 
 
-_model_cache: dict[tuple[str, ...], type[RulesFileBase]] = {}
+_model_cache: dict[tuple[tuple[str, type], ...], type[RulesFileBase]] = {}
 
 
-def rules_file_model() -> type[RulesFileBase]:
-    """The whole file's model, assembled from the registered rules' section models."""
-    from rules import RULES
-
-    key = tuple(rule.name for rule in RULES)
+def rules_file_model(rules: Sequence["Rule"]) -> type[RulesFileBase]:
+    """The whole file's model, assembled from the section models of the rules given."""
+    key = tuple((rule.name, rule.config_model) for rule in rules)
     model = _model_cache.get(key)
     if model is None:
-        fields: dict[str, Any] = {rule.name: (rule.config_model | None, None) for rule in RULES}
+        fields: dict[str, Any] = {rule.name: (rule.config_model | None, None) for rule in rules}
         model = create_model("RulesFile", __base__=RulesFileBase, **fields)
         _model_cache[key] = model
     return model
@@ -119,8 +121,8 @@ def _format_error(error: dict[str, Any]) -> str:
     return f"{path}: {message}"
 
 
-def validate(data: dict[str, Any]) -> tuple[RulesFileBase | None, list[str]]:
-    model = rules_file_model()
+def validate(data: dict[str, Any], rules: Sequence["Rule"]) -> tuple[RulesFileBase | None, list[str]]:
+    model = rules_file_model(rules)
     # A section written as `onboarding:` (YAML null) is present: it is on, with defaults.
     normalised = {k: ({} if v is None and k in model.model_fields and k != "extends" else v) for k, v in data.items()}
     try:
@@ -129,13 +131,13 @@ def validate(data: dict[str, Any]) -> tuple[RulesFileBase | None, list[str]]:
         return None, [_format_error(e) for e in exc.errors()]
 
 
-def load_text(text: str) -> LoadedConfig:
+def load_text(text: str, rules: Sequence["Rule"]) -> LoadedConfig:
     """Validate one rules file on its own (CLI `config validate`, `--config FILE`)."""
     try:
         data = parse_yaml(text)
     except RulesFileError as exc:
         return LoadedConfig(exists=True, errors=exc.errors)
-    rules_file, errors = validate(data)
+    rules_file, errors = validate(data, rules)
     return LoadedConfig(exists=True, rules_file=rules_file, errors=errors)
 
 
@@ -158,7 +160,7 @@ async def _fetch(gh: gidgethub.abc.GitHubAPI, repository: str) -> str | None:
     return base64.b64decode(content).decode("utf-8", "replace")
 
 
-async def load(gh: gidgethub.abc.GitHubAPI, owner: str, repository: str) -> LoadedConfig:
+async def load(gh: gidgethub.abc.GitHubAPI, owner: str, repository: str, rules: Sequence["Rule"]) -> LoadedConfig:
     """The effective rules for `repository` (owner/name): repository file over org defaults."""
     repo_text = await _fetch(gh, repository)
     org_text = None
@@ -179,7 +181,7 @@ async def load(gh: gidgethub.abc.GitHubAPI, owner: str, repository: str) -> Load
         errors.extend(exc.errors)
     if errors:
         return LoadedConfig(exists=True, errors=errors)
-    rules_file, errors = validate(merge(org_data, repo_data))
+    rules_file, errors = validate(merge(org_data, repo_data), rules)
     return LoadedConfig(exists=True, rules_file=rules_file, errors=errors)
 
 
@@ -192,5 +194,5 @@ def _extends(text: str) -> bool:
     return data.get("extends") is not False
 
 
-def json_schema() -> dict[str, Any]:
-    return rules_file_model().model_json_schema()
+def json_schema(rules: Sequence["Rule"]) -> dict[str, Any]:
+    return rules_file_model(rules).model_json_schema()

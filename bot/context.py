@@ -18,8 +18,8 @@ from urllib.parse import quote
 import gidgethub
 
 from bot.commands import Command, role_at_least
+from bot.errors import IncompleteData, RetryLater
 from bot.github import get_if_present
-from bot.queue import RetryLater
 
 if TYPE_CHECKING:
     from bot.config import LoadedConfig
@@ -33,10 +33,6 @@ T = TypeVar("T")
 
 PR_COMMITS_LIMIT = 250  # what GET /pulls/{n}/commits lists at most
 PR_FILES_LIMIT = 3000  # what GET /pulls/{n}/files lists at most
-
-
-class IncompleteData(Exception):
-    """GitHub could not give the complete change; rules fail closed on it (SPEC §5)."""
 
 
 def is_bot(user: dict[str, Any] | None) -> bool:

@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import gidgethub
@@ -19,8 +20,9 @@ from bot import apply, pacing, report
 from bot.commands import Command, new_commands, parse_commands
 from bot.config import LoadedConfig, load
 from bot.context import EventContext, is_bot
+from bot.errors import PermanentFailure, RetryLater
 from bot.github import GitHubApp
-from bot.queue import DeliveryQueue, PermanentFailure, RetryLater
+from bot.queue import DeliveryQueue
 from bot.rule import CommandHelp, Outcome, ReportSection, Rule, StatusUpdate
 from bot.settings import Settings
 from bot.store import Store
@@ -36,23 +38,24 @@ BUILTIN_COMMANDS = (
 )
 
 
-def active_rules(config: LoadedConfig) -> list[Rule]:
-    from rules import RULES
+def active_rules(config: LoadedConfig, rules: Sequence[Rule]) -> list[Rule]:
+    """The rules given whose section the rules file has, and has not turned off."""
+    return [rule for rule in rules if config.section(rule.name) is not None]
 
-    return [rule for rule in RULES if config.section(rule.name) is not None]
 
-
-def help_text(config: LoadedConfig) -> str:
+def help_text(active: Sequence[Rule]) -> str:
     lines = ["Commands this repository has on (write each at the start of a line of a comment):", ""]
-    commands = list(BUILTIN_COMMANDS) + [c for rule in active_rules(config) for c in rule.commands]
+    commands = list(BUILTIN_COMMANDS) + [c for rule in active for c in rule.commands]
     for command in commands:
         lines.append(f"- `{command.usage}`: {command.help} ({command.who})")
     return "\n".join(lines)
 
 
 class Engine:
-    def __init__(self, *, github: GitHubApp, store: Store, settings: Settings, queue: DeliveryQueue | None = None,
-                 config_override: LoadedConfig | None = None, dry_run: bool = False) -> None:
+    def __init__(self, *, rules: Sequence[Rule], github: GitHubApp, store: Store, settings: Settings,
+                 queue: DeliveryQueue | None = None, config_override: LoadedConfig | None = None,
+                 dry_run: bool = False) -> None:
+        self.rules = tuple(rules)
         self.dry_run = dry_run
         self.github = github
         self.store = store
@@ -90,7 +93,7 @@ class Engine:
     async def _process(self, delivery_id: str, event: str, payload: dict[str, Any], gh) -> Outcome | None:
         ctx_config = self.config_override or await load(
             gh, (payload["repository"].get("owner") or {}).get("login") or payload["repository"]["full_name"].split("/")[0],
-            payload["repository"]["full_name"])
+            payload["repository"]["full_name"], self.rules)
         if not ctx_config.exists:
             log.debug("no rules file; nothing to do")
             return None
@@ -102,7 +105,7 @@ class Engine:
             or event == REEVALUATE_EVENT
             or any(c.name == "/recheck" for c in ctx.commands)
             or (ctx_config.valid and any(rule.starts_evaluation(ctx, ctx_config.section(rule.name))
-                                         for rule in active_rules(ctx_config))))
+                                         for rule in active_rules(ctx_config, self.rules))))
         if ctx.is_pr_evaluation:
             pr = await ctx.pull_request()
             if pr.get("state") != "open":
@@ -111,7 +114,8 @@ class Engine:
             return await self._report_invalid_config(ctx)
 
         outcome = Outcome()
-        rules = [rule for rule in active_rules(ctx_config) if rule.wants(ctx)]
+        active = active_rules(ctx_config, self.rules)
+        rules = [rule for rule in active if rule.wants(ctx)]
         results = await asyncio.gather(*(rule.handle(ctx, ctx_config.section(rule.name)) for rule in rules),
                                        return_exceptions=True)
         sections: dict[str, ReportSection | None] = {}
@@ -128,11 +132,11 @@ class Engine:
             if ctx.is_pr_evaluation and (result.report is not None or rule.evaluates_pull_requests):
                 sections[rule.name] = result.report  # None: the rule has nothing to say any more
         if any(c.name == "/help" for c in ctx.commands) and ctx.number is not None:
-            outcome.replies.append(help_text(ctx_config))
+            outcome.replies.append(help_text(active))
         if ctx.is_pr_evaluation:
             outcome.statuses.insert(0, StatusUpdate(CONFIG_CONTEXT, "success", "The rules file is valid."))
         head = await self._head_unchanged(ctx)
-        await self._apply(ctx, outcome, head, sections, [r.name for r in active_rules(ctx_config)])
+        await self._apply(ctx, outcome, head, sections, [r.name for r in active])
         if failures:
             first = failures[0]
             if isinstance(first, (RetryLater, PermanentFailure)):

@@ -29,8 +29,8 @@ import gidgethub.aiohttp
 from gidgethub import apps
 
 from bot import metrics
+from bot.errors import PermanentFailure, RetryLater
 from bot.logsetup import register_secret
-from bot.queue import PermanentFailure, RetryLater
 
 log = logging.getLogger(__name__)
 

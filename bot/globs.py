@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 import pathspec
 
-__all__ = ["compile_globs", "validate_globs"]
+__all__ = ["check_glob", "compile_globs", "validate_globs"]
 
 
 def compile_globs(values: Iterable[str]) -> pathspec.GitIgnoreSpec:
@@ -29,6 +29,22 @@ def _compile(globs: tuple[str, ...]) -> pathspec.GitIgnoreSpec:
     return pathspec.GitIgnoreSpec.from_lines(globs)
 
 
+def check_glob(glob: str) -> str:
+    """One glob, or ValueError saying why it cannot be used (empty, a comment, unparsable,
+    or selecting nothing)."""
+    if not glob.strip() or glob.strip() == "!":
+        raise ValueError("a glob cannot be empty")
+    if glob.lstrip().startswith("#"):
+        raise ValueError(f"{glob!r} is a comment in gitignore syntax, so it matches nothing; escape it as \\#")
+    try:
+        spec = compile_globs([glob])
+    except Exception as exc:  # pathspec raises several types for bad patterns, varying by version
+        raise ValueError(f"invalid glob: {exc}") from None
+    if not any(pattern.include is not None for pattern in spec.patterns):
+        raise ValueError(f"{glob!r} matches nothing")
+    return glob
+
+
 def validate_globs(values: Iterable[str], *, allow_empty: bool, require_positive: bool = False,
                    example: str | None = None, names: str = "files") -> list[str]:
     """The globs stripped of surrounding spaces, or ValueError with a message for the rules file.
@@ -41,12 +57,10 @@ def validate_globs(values: Iterable[str], *, allow_empty: bool, require_positive
     cleaned = [value.strip() for value in values]
     if not cleaned and not allow_empty:
         raise ValueError("needs at least one glob" + (f", e.g. {example}" if example else ""))
-    if any(not glob or glob == "!" for glob in cleaned):
+    if any(not glob or glob == "!" for glob in cleaned):  # reported before any parse error
         raise ValueError("a glob cannot be empty")
-    try:
-        compile_globs(cleaned)
-    except Exception as exc:  # pathspec raises several types for bad patterns
-        raise ValueError(f"invalid glob: {exc}") from None
+    for glob in cleaned:
+        check_glob(glob)
     if require_positive and all(glob.startswith("!") for glob in cleaned):
         raise ValueError(f"at least one glob must name {names} (not only `!` exclusions)")
     return cleaned

@@ -50,18 +50,6 @@ class Delivery:
     attempts: int
 
 
-class RetryLater(Exception):
-    """Raised by processing code when the work should run again later (rate limit, 5xx...)."""
-
-    def __init__(self, message: str, delay: float | None = None) -> None:
-        super().__init__(message)
-        self.delay = delay
-
-
-class PermanentFailure(Exception):
-    """Raised when retrying cannot help (a 4xx that is not a rate limit, a bad payload)."""
-
-
 def subject_of(event: str, payload: dict[str, Any]) -> str | None:
     """The unit of serialisation: `owner/repo#number` (or a merge group's head)."""
     repo = (payload.get("repository") or {}).get("full_name")

@@ -8,9 +8,10 @@ without HTTP and makes `replay --dry-run` free.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -82,10 +83,21 @@ class Outcome:
     after_apply: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def merge(self, other: "Outcome") -> None:
-        for name in ("statuses", "add_labels", "remove_labels", "comments", "replies", "reviewers",
-                     "add_assignees", "remove_assignees", "reevaluate", "after_apply"):
-            getattr(self, name).extend(getattr(other, name))
-        self.label_colors.update(other.label_colors)
+        """Add `other` into this outcome, field by field: lists are extended, dicts updated.
+
+        Every field is merged by its type, so a field added later cannot be silently dropped;
+        `report` is the one exception, as each rule's section is handled by the engine apart.
+        """
+        for item in fields(self):
+            if item.name == "report":
+                continue
+            mine, theirs = getattr(self, item.name), getattr(other, item.name)
+            if isinstance(mine, list):
+                mine.extend(theirs)
+            elif isinstance(mine, dict):
+                mine.update(theirs)
+            else:  # pragma: no cover - a new field of another kind must say how it merges
+                raise TypeError(f"Outcome.{item.name}: no merge rule for {type(mine).__name__}")
 
 
 @dataclass(frozen=True)
@@ -96,11 +108,17 @@ class CommandHelp:
     who: str  # "triage permission, or anyone for anyone_may_apply labels"
 
 
-class Rule:
-    """Base class for rules. Subclasses set the class attributes and implement `handle`."""
+ConfigT = TypeVar("ConfigT", bound=RuleConfig)
+
+
+class Rule(Generic[ConfigT]):
+    """Base class for rules. Subclasses set the class attributes and implement `handle`.
+
+    `Rule[ClaConfig]` types `handle`'s config as the rule's own section model.
+    """
 
     name: ClassVar[str]  # the rules-file section
-    config_model: ClassVar[type[RuleConfig]]
+    config_model: type[ConfigT]
     status_context: ClassVar[str | None] = None  # e.g. "governance/cla"
     # Runs on every evaluation of a pull request (opened, synchronize, /recheck, re-evaluation...).
     evaluates_pull_requests: ClassVar[bool] = False
@@ -119,9 +137,16 @@ class Rule:
         names = {c.name for c in self.commands}
         return any(cmd.name in names for cmd in ctx.commands)
 
-    def starts_evaluation(self, ctx: "EventContext", config: Any) -> bool:
+    def starts_evaluation(self, ctx: "EventContext", config: ConfigT) -> bool:
         """Whether this event should evaluate the whole pull request (e.g. a CLA signing comment)."""
         return False
 
-    async def handle(self, ctx: "EventContext", config: Any) -> Outcome:
+    async def handle(self, ctx: "EventContext", config: ConfigT) -> Outcome:
         raise NotImplementedError
+
+    def add_cli(self, subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+        """Add this rule's own `governance-bot` sub-commands (none by default).
+
+        The CLI sets `args.rules` to the rules it was built with, for commands that read a
+        rules file.
+        """

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import gidgethub
@@ -19,6 +20,7 @@ from bot import metrics
 from bot.engine import Engine
 from bot.github import GitHubApp
 from bot.queue import Delivery, DeliveryQueue
+from bot.rule import Rule
 from bot.settings import Settings
 from bot.store import Store
 from bot.workers import WorkerPool
@@ -109,7 +111,7 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
                         headers={"X-Content-Type-Options": "nosniff"})
 
 
-def build_state(settings: Settings, *, github: GitHubApp | None = None, start_workers: bool = True) -> BotState:
+def build_state(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp | None = None) -> BotState:
     store = Store(settings.database_url)
     queue = DeliveryQueue(store, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts,
                           retry_base_seconds=settings.retry_base_seconds,
@@ -120,7 +122,7 @@ def build_state(settings: Settings, *, github: GitHubApp | None = None, start_wo
         api_url=settings.github_api_url, graphql_url=settings.graphql_url,
         writes_per_minute=settings.writes_per_minute, write_burst=settings.write_burst,
         backoff_base=min(settings.retry_base_seconds, 1.0))
-    engine = Engine(github=github, store=store, settings=settings, queue=queue)
+    engine = Engine(rules=rules, github=github, store=store, settings=settings, queue=queue)
 
     async def process(delivery: Delivery) -> None:
         await engine.process(delivery.id, delivery.event, delivery.payload)
@@ -129,9 +131,11 @@ def build_state(settings: Settings, *, github: GitHubApp | None = None, start_wo
     return BotState(settings, store, queue, github, engine, pool)
 
 
-def create_app(settings: Settings, *, github: GitHubApp | None = None, start_workers: bool = True) -> web.Application:
+def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp | None = None,
+               start_workers: bool = True) -> web.Application:
+    """The webhook server, running the `rules` it is handed (the CLI hands it `rules.RULES`)."""
     app = web.Application(client_max_size=settings.max_body_bytes + 1)
-    state = build_state(settings, github=github)
+    state = build_state(settings, rules, github=github)
     app[STATE_KEY] = state
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)

@@ -177,10 +177,11 @@ class Store:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
 
     async def create_schema(self) -> None:
-        """Create missing tables; safe when several replicas start at once."""
-        # Rules register their tables on import.
-        import rules  # noqa: F401
+        """Create missing tables; safe when several replicas start at once.
 
+        Rules register their tables on `metadata` when they are imported, so the tables
+        created are the framework's and those of every rule imported before this call.
+        """
         if not self.is_postgres:
             await self._enable_wal()
         for attempt in range(1, 11):

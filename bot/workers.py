@@ -14,9 +14,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot import metrics
+from bot.errors import PermanentFailure, RetryLater
 from bot.listen import Listener
 from bot.logsetup import delivery_context
-from bot.queue import Delivery, DeliveryQueue, PermanentFailure, RetryLater
+from bot.queue import Delivery, DeliveryQueue
 from bot.store import is_unreachable
 
 log = logging.getLogger(__name__)

@@ -12,19 +12,23 @@ import hmac
 import json
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
+from bot.rule import Rule
 from bot.server import STATE_KEY, create_app
 from bot.settings import Settings
 from bot.store import deliveries
+from rules import RULES
+from tests.probe_rule import ProbeRule
 
 WEBHOOK_SECRET = "test-webhook-secret-do-not-log"
 INSTALLATION_ID = 4242
@@ -53,10 +57,16 @@ def make_settings(*, api_url: str, private_key: str, db_path: Path, **overrides:
     return Settings(_env_file=None, **values)
 
 
+def rules_with_probe() -> tuple[Rule, ...]:
+    """Every registered rule and the test-only `ProbeRule` (active only where a rules file has `probe:`)."""
+    return (*RULES, ProbeRule())
+
+
 class BotHarness:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, rules: Sequence[Rule] | None = None) -> None:
         self.settings = settings
-        self.app: web.Application = create_app(settings)
+        self.rules = tuple(rules) if rules is not None else rules_with_probe()
+        self.app: web.Application = create_app(settings, self.rules)
         self.server = TestServer(self.app, host="127.0.0.1")
         self.session: aiohttp.ClientSession | None = None
 

@@ -16,7 +16,7 @@ class ProbeConfig(RuleConfig):
     note: str = ""
 
 
-class ProbeRule(Rule):
+class ProbeRule(Rule[ProbeConfig]):
     name = "probe"
     config_model = ProbeConfig
     status_context = "governance/probe"

@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from bot.config import load_text
-from rules.cla_support.config import DEFAULT_SIGN_PHRASE, ClaConfig, allowlisted, signs
+from rules import RULES
+from rules.cla.config import DEFAULT_SIGN_PHRASE, ClaConfig, allowlisted, signs
 
 DOC = "https://example.org/cla.md"
 
@@ -35,13 +36,13 @@ def test_numeric_versions_become_labels():
     (f"cla:\n  document: {DOC}\n  signphrase: x\n", "cla.signphrase: unknown key"),
 ])
 def test_invalid_sections_give_field_path_messages(text, error):
-    loaded = load_text(text)
+    loaded = load_text(text, RULES)
     assert any(e.startswith(error) for e in loaded.errors), loaded.errors
 
 
 def test_a_valid_section_loads_and_can_be_disabled():
-    assert load_text(f"cla:\n  document: {DOC}\n").section("cla") is not None
-    assert load_text(f"cla:\n  document: {DOC}\n  enabled: false\n").section("cla") is None
+    assert load_text(f"cla:\n  document: {DOC}\n", RULES).section("cla") is not None
+    assert load_text(f"cla:\n  document: {DOC}\n  enabled: false\n", RULES).section("cla") is None
 
 
 def test_boolean_version_is_rejected():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rules.cla_support.identities import (
+from rules.cla.identities import (
     ROLE_CO_AUTHOR,
     ROLE_COMMIT_AUTHOR,
     ROLE_COMMITTER,

@@ -8,9 +8,9 @@ import os
 import sys
 from pathlib import Path
 
-
 import rules
 from bot.cli import main
+from tests.harness import rules_with_probe
 from tests.payloads import pull_request_event
 from tests.test_engine import REPO, setup_repo
 
@@ -23,13 +23,10 @@ def test_config_validate_accepts_a_valid_file(tmp_path, capsys):
     assert main(["config", "validate", str(path)]) == 0
 
 
-def test_config_validate_lists_each_error_as_field_path(tmp_path, capsys, monkeypatch):
-    from tests.probe_rule import ProbeRule
-
-    monkeypatch.setattr(rules, "RULES", [*rules.RULES, ProbeRule()])
+def test_config_validate_lists_each_error_as_field_path(tmp_path, capsys):
     path = tmp_path / "governance.yml"
     path.write_text("extends: maybe\nprobe:\n  title_prefix: 3\n  colour: red\nnot_a_rule: {}\n")
-    assert main(["config", "validate", str(path)]) == 1
+    assert main(["config", "validate", str(path)], rules=rules_with_probe()) == 1
     lines = capsys.readouterr().out.strip().splitlines()
     assert "extends: Input should be a valid boolean, unable to interpret input" in lines
     assert "probe.title_prefix: Input should be a valid string" in lines
@@ -64,8 +61,8 @@ async def test_replay_dry_run_prints_writes_and_sends_none(fake, app_key, tmp_pa
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_URL"))}
     env.update(GITHUB_APP_ID="12345", GITHUB_PRIVATE_KEY=app_key[0], GITHUB_API_URL=fake.url,
                DATABASE_URL=f"sqlite:///{tmp_path / 'replay.db'}", PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
-    launch = ("import sys, rules; from tests.probe_rule import ProbeRule; rules.RULES.append(ProbeRule()); "
-              "from bot.cli import main; sys.exit(main(sys.argv[1:]))")
+    launch = ("import sys; from tests.harness import rules_with_probe; "
+              "from bot.cli import main; sys.exit(main(sys.argv[1:], rules=rules_with_probe()))")
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", launch, "replay", str(payload_path), "--event", "pull_request",
         "--config", str(config_path), "--dry-run", cwd=tmp_path, env=env,

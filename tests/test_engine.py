@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-import rules
-from tests.harness import BotHarness, make_settings
 from tests.fakegithub import FakeGitHub
+from tests.harness import BotHarness, make_settings
 from tests.payloads import issue_comment_event, pull_request_event
-from tests.probe_rule import ProbeRule
 
 REPO = "acme/widgets"
 RULES_FILE = "probe:\n  title_prefix: feat\n"
-
-
-@pytest.fixture(autouse=True)
-def probe_rule(monkeypatch):
-    monkeypatch.setattr(rules, "RULES", [*rules.RULES, ProbeRule()])
 
 
 def setup_repo(fake, rules_text: str | None = RULES_FILE, title: str = "fix: a thing", number: int = 1):
@@ -149,6 +140,7 @@ async def test_an_absent_org_rules_file_is_asked_for_once_a_minute(fake, bot, mo
     assert [r.status for r in fake.requests if r.path == org_file] == [404]
 
     import cachetools
+
     import bot.github as github_module
     clock = [0.0]
     monkeypatch.setattr(github_module, "_absent_cache", lambda: cachetools.TTLCache(

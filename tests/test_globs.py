@@ -11,7 +11,7 @@ import pytest
 
 from bot.config import load_text
 from bot.globs import compile_globs, validate_globs
-from rules.triage_support.paths import compile_globs as triage_compile_globs
+from rules import RULES
 
 # -- validate_globs ---------------------------------------------------------------------------
 
@@ -97,7 +97,10 @@ def test_compiling_an_unparsable_glob_raises_every_time():
 
 
 def test_triage_uses_the_shared_cache():
-    assert triage_compile_globs is compile_globs
+    import rules.triage.paths as triage_paths
+    import rules.triage.rule as triage_rule
+
+    assert triage_paths.compile_globs is compile_globs and triage_rule.compile_globs is compile_globs
 
 
 # -- through the rules file -------------------------------------------------------------------
@@ -107,7 +110,7 @@ HEADERS = "license_headers:\n  license: MIT\n  {key}: {globs}\n"
 
 
 def errors(text: str) -> list[str]:
-    loaded = load_text(text)
+    loaded = load_text(text, RULES)
     assert not loaded.valid
     return loaded.errors
 
@@ -124,7 +127,7 @@ def test_commercial_paths_errors(paths, expected):
 
 
 def test_commercial_paths_are_stored_stripped():
-    section = load_text(COMMERCIAL.format(paths="[' ee/** ', '!ee/public/**']")).section("commercial")
+    section = load_text(COMMERCIAL.format(paths="[' ee/** ', '!ee/public/**']"), RULES).section("commercial")
     assert section.paths == ["ee/**", "!ee/public/**"]
 
 
@@ -141,5 +144,5 @@ def test_license_headers_glob_errors(key, globs, expected):
 
 
 def test_license_headers_exclude_may_be_empty():
-    section = load_text(HEADERS.format(key="exclude", globs="[]")).section("license_headers")
+    section = load_text(HEADERS.format(key="exclude", globs="[]"), RULES).section("license_headers")
     assert section.exclude == []

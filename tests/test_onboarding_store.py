@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.store import Store
-from rules.onboarding_support.memory import (
+from rules.onboarding.store import (
     assign_mentor,
     claim_greeting,
     first_merge_remembered,

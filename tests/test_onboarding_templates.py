@@ -7,8 +7,9 @@ import re
 import pytest
 
 from bot.config import load_text
-from rules.onboarding_support.history import author_query
-from rules.onboarding_support.templates import (
+from rules import RULES
+from rules.onboarding.history import author_query
+from rules.onboarding.templates import (
     DEFAULT_FIRST_MERGE,
     DEFAULT_WELCOME_ISSUE,
     DEFAULT_WELCOME_PULL_REQUEST,
@@ -22,7 +23,7 @@ MENTION = re.compile(r"(?<![\w`\\])@[A-Za-z0-9]")
 
 
 def errors(text: str) -> list[str]:
-    return load_text(text).errors
+    return load_text(text, RULES).errors
 
 
 # -- templates --------------------------------------------------------------------------------
@@ -115,7 +116,7 @@ def test_search_query_quotes_odd_logins_and_never_breaks_out_of_the_qualifier():
 # -- the config section -----------------------------------------------------------------------
 
 def test_empty_section_is_valid_with_readable_defaults():
-    config = load_text("onboarding: {}\n")
+    config = load_text("onboarding: {}\n", RULES)
     assert config.errors == []
     section = config.section("onboarding")
     assert section.label == "first-time-contributor" and section.mentors == []
@@ -123,7 +124,7 @@ def test_empty_section_is_valid_with_readable_defaults():
 
 
 def test_null_section_is_on_with_defaults():
-    assert load_text("onboarding:\n").section("onboarding").welcome_issue == DEFAULT_WELCOME_ISSUE
+    assert load_text("onboarding:\n", RULES).section("onboarding").welcome_issue == DEFAULT_WELCOME_ISSUE
 
 
 def test_unknown_placeholder_is_a_rules_file_error_naming_the_field():
@@ -137,7 +138,7 @@ def test_unknown_key_is_an_error():
 
 
 def test_mentors_are_logins_deduplicated_with_at_signs_stripped():
-    section = load_text("onboarding:\n  mentors: ['@Alice', alice, bob]\n").section("onboarding")
+    section = load_text("onboarding:\n  mentors: ['@Alice', alice, bob]\n", RULES).section("onboarding")
     assert section.mentors == ["Alice", "bob"]
 
 
@@ -153,8 +154,8 @@ def test_bad_mentors_are_refused(mentor, message):
 
 def test_label_too_long_is_refused_and_empty_label_means_none():
     assert errors(f"onboarding:\n  label: {'x' * 51}\n")[0].startswith("onboarding.label: a label name has 1 to 50 characters")
-    assert load_text("onboarding:\n  label: ''\n").section("onboarding").label is None
+    assert load_text("onboarding:\n  label: ''\n", RULES).section("onboarding").label is None
 
 
 def test_empty_template_turns_that_message_off():
-    assert load_text("onboarding:\n  welcome_issue: ''\n").section("onboarding").welcome_issue is None
+    assert load_text("onboarding:\n  welcome_issue: ''\n", RULES).section("onboarding").welcome_issue is None

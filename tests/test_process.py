@@ -20,8 +20,8 @@ from tests.payloads import pull_request_event
 from tests.test_engine import REPO, report_comments, setup_repo
 
 ROOT = Path(__file__).resolve().parent.parent
-LAUNCH = ("import sys, rules; from tests.probe_rule import ProbeRule; rules.RULES.append(ProbeRule()); "
-          "from bot.cli import main; sys.exit(main(['serve']))")
+LAUNCH = ("import sys; from tests.harness import rules_with_probe; "
+          "from bot.cli import main; sys.exit(main(['serve'], rules=rules_with_probe()))")
 
 
 def free_port() -> int:

@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from rules.triage_support.keywords import (
+from rules.triage.keywords import (
     MAX_TEXT_CHARS,
     PatternError,
     compile_pattern,
     issue_text,
     keyword_labels,
 )
-from rules.triage_support.paths import changed_paths, path_labels
+from rules.triage.paths import changed_paths, path_labels
 
 KEYWORDS = {"bug": ["(?i)\\bcrash", "(?i)traceback"], "perf": ["(?i)\\bslow(er|ness)?\\b"]}
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from rules.headers.gitattributes import parse_gitattributes
-from rules.triage_support.config import SizeThresholds
-from rules.triage_support.paths import compile_globs
-from rules.triage_support.size import (
+from bot.globs import compile_globs
+from rules.common.diff import new_file_head
+from rules.common.gitattributes import parse_gitattributes
+from rules.triage.config import SizeThresholds
+from rules.triage.size import (
     counted_lines,
     is_generated_file,
     is_size_label,
-    patch_head,
     size_color,
     size_label,
 )
@@ -41,13 +41,13 @@ def test_size_labels_are_recognised_case_insensitively():
 
 def test_patch_head_keeps_the_new_files_first_lines_only():
     patch = "@@ -1,3 +1,4 @@\n # header\n-old\n+new\n context\n\\ No newline at end of file\n@@ -80,2 +81,2 @@\n+far away\n"
-    assert patch_head(patch) == "# header\nnew\ncontext"
-    assert patch_head(None) == "" and patch_head("") == ""
+    assert new_file_head(patch, 40) == "# header\nnew\ncontext"
+    assert new_file_head(None, 40) == "" and new_file_head("", 40) == ""
 
 
 def test_patch_head_stops_at_the_scan_limit():
     patch = "@@ -0,0 +1,50 @@\n" + "".join(f"+line {i}\n" for i in range(1, 51))
-    head = patch_head(patch, max_line=3)
+    head = new_file_head(patch, max_line=3)
     assert head == "line 1\nline 2\nline 3"
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store import deliveries
-from tests.harness import WEBHOOK_SECRET, make_settings, BotHarness, sign
+from tests.harness import WEBHOOK_SECRET, BotHarness, make_settings, sign
 
 PING = {"zen": "Keep it logically awesome.", "hook_id": 1}
 

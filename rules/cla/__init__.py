@@ -1,0 +1,5 @@
+"""The cla rule."""
+
+from .rule import RULE
+
+__all__ = ["RULE"]

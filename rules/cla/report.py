@@ -1,0 +1,139 @@
+"""What contributors read: the `governance/cla` status and the CLA part of the report.
+
+A status description says what to do in at most 140 characters; the report says who must
+sign (as @mentions, so they are notified), links the document, and gives the exact phrase
+in a fenced block that copies cleanly. Git names are user-controlled text: they are
+escaped so a commit cannot inject Markdown, HTML or @mentions into the bot's comment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.rule import ReportSection, StatusUpdate
+from rules.common.markdown import bullets, fenced, link_target
+
+from .config import ClaConfig
+from .identities import Identity, UnlinkedCommit
+
+STATUS_CONTEXT = "governance/cla"
+REPORT_TITLE = "Contributor License Agreement"
+MAX_LISTED = 50
+MAX_DESCRIPTION = 140
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+@dataclass
+class Verdict:
+    """The outcome of checking one change."""
+
+    unsigned: list[Identity] = field(default_factory=list)
+    unlinked: list[UnlinkedCommit] = field(default_factory=list)
+    incomplete: str | None = None  # why the complete change could not be read
+    signed: set[int] = field(default_factory=set)  # user ids whose counting signature the check used
+
+    @property
+    def passed(self) -> bool:
+        return self.incomplete is None and not self.unsigned and not self.unlinked
+
+
+def escape_markdown(text: str, limit: int = 100) -> str:
+    """Render user-controlled text literally: no Markdown, no HTML, no @mentions."""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    return text.replace("@", "@\u2060")  # a word joiner after @ stops GitHub's mention
+
+
+def _people(identities: list[Identity], budget: int) -> str:
+    """'alice', 'alice and bob', 'alice, bob and 3 others', within `budget` characters."""
+    logins = [i.login for i in identities]
+    for shown in range(len(logins), 0, -1):
+        rest = len(logins) - shown
+        head = logins[:shown]
+        if rest:
+            text = f"{', '.join(head)} and {rest} other{'s' if rest != 1 else ''}"
+        elif len(head) > 1:
+            text = f"{', '.join(head[:-1])} and {head[-1]}"
+        else:
+            text = head[0]
+        if len(text) <= budget:
+            return text
+    return f"{len(logins)} people"
+
+
+def _fit(text: str) -> str:
+    return text if len(text) <= MAX_DESCRIPTION else text[: MAX_DESCRIPTION - 1] + "…"
+
+
+def description(verdict: Verdict, config: ClaConfig) -> str:
+    if verdict.incomplete is not None:
+        return _fit(f"{verdict.incomplete}, so the CLA cannot be checked: split the pull request or comment /recheck.")
+    if verdict.passed:
+        return _fit(f"Everyone involved has signed the CLA (version {config.version}) or is exempt.")
+    commits = len({u.sha for u in verdict.unlinked})
+    unlinked = (f"{commits} commit{' has' if commits == 1 else 's have'} an email linked to no GitHub account"
+                if commits else "")
+    if verdict.unsigned and unlinked:
+        tail = f" must sign the CLA, and {unlinked}: see the report comment."
+        return _fit(_people(verdict.unsigned, MAX_DESCRIPTION - len(tail)) + tail)
+    if verdict.unsigned:
+        verb = "must" if len(verdict.unsigned) == 1 else "must each"
+        tail = f" {verb} sign the CLA: comment the sign phrase from the report on the pull request."
+        return _fit(_people(verdict.unsigned, MAX_DESCRIPTION - len(tail)) + tail)
+    return _fit(f"{unlinked}: link the email to your GitHub account or amend the commit.")
+
+
+def status(verdict: Verdict, config: ClaConfig, sha: str | None = None) -> StatusUpdate:
+    return StatusUpdate(STATUS_CONTEXT, "success" if verdict.passed else "failure", description(verdict, config),
+                        sha=sha, target_url=config.document)
+
+
+def _involvement(identity: Identity) -> str:
+    roles = list(identity.roles)
+    shas = ", ".join(f"`{sha[:7]}`" for sha in identity.commits[:3])
+    more = f" and {len(identity.commits) - 3} more" if len(identity.commits) > 3 else ""
+    text = ", ".join(roles)
+    if shas and roles != ["author of the pull request"]:
+        text += f" of {shas}{more}" if len(roles) == 1 else f"; commits {shas}{more}"
+    return text
+
+
+def report(verdict: Verdict, config: ClaConfig, owner_login: str, web_host: str) -> ReportSection:
+    if verdict.passed:
+        return ReportSection(REPORT_TITLE, f"Everyone involved has signed the CLA (version {config.version}) "
+                                           "or is exempt.", needs_action=False)
+    document = f"[Contributor License Agreement]({link_target(config.document)})"
+    parts: list[str] = []
+    if verdict.incomplete is not None:
+        parts.append(f"{verdict.incomplete}, so the {document} cannot be checked: the bot never passes a pull "
+                     "request on a partial view. Split the pull request into smaller ones, or comment `/recheck` "
+                     "to try again.")
+    if verdict.unsigned:
+        parts.append(f"Before this can be merged, everyone involved must sign the {document} "
+                     f"(version {escape_markdown(config.version)}).")
+        lines = bullets([f"@{i.login} ({_involvement(i)})" for i in verdict.unsigned], MAX_LISTED)
+        parts.append("**Not signed yet:**\n" + "\n".join(lines))
+        parts.append("To sign, each of you comments on this pull request with exactly this text "
+                     f"(once is enough for every repository of **{escape_markdown(owner_login)}**):\n\n"
+                     + fenced(config.sign_phrase))
+    if verdict.unlinked:
+        lines = bullets([f"`{u.sha[:7]}` by {escape_markdown(u.name)} ({_unlinked_role(u.role)})"
+                         for u in verdict.unlinked], MAX_LISTED)
+        parts.append("**Commits whose email is linked to no GitHub account** (nobody can sign for them):\n"
+                     + "\n".join(lines))
+        parts.append("Fix each one in one of two ways:\n"
+                     f"1. Add the email address to your GitHub account (https://{web_host}/settings/emails), "
+                     "then comment `/recheck` here.\n"
+                     "2. Or amend the commit so it uses an email your account has: "
+                     "`git commit --amend --reset-author --no-edit` for the last commit "
+                     "(`git rebase -i` and amend each for older ones; co-authors: fix the `Co-authored-by:` line), "
+                     "then force-push.")
+    return ReportSection(REPORT_TITLE, "\n\n".join(parts), needs_action=True)
+
+
+def _unlinked_role(role: str) -> str:
+    return {"author": "commit author", "committer": "committer", "co-author": "co-author"}.get(role, role)

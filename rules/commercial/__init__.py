@@ -1,0 +1,5 @@
+"""The commercial rule."""
+
+from .rule import RULE
+
+__all__ = ["RULE"]

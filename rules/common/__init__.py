@@ -1,0 +1,1 @@
+"""What two or more rules use. Imports no rule."""

@@ -1,0 +1,116 @@
+"""What contributors read: the status description and the report section's Markdown.
+
+File paths and declared expressions come from the pull request, so they are data: each
+is shown in a code span sized to its own backticks (no mention, link or HTML can come
+out of it). The header to paste is rendered per file type and licence in a fenced block.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rules.common.markdown import code_span, plural
+from rules.common.markdown import fenced as fenced_block
+
+from .core.check import FileVerdict, VerdictKind
+from .core.fix import header_for
+from .core.languages import Language
+
+__all__ = ["LIST_CAP", "Summary", "code", "fenced", "summarize"]
+
+LIST_CAP = 50
+FIX_HINT = "Or run `governance-bot headers check --fix` in your checkout to insert them."
+_HIGHLIGHT = {
+    "C": "c", "C#": "csharp", "C++": "cpp", "CSS": "css", "Dart": "dart", "Dockerfile": "dockerfile", "Go": "go",
+    "Groovy": "groovy", "Haskell": "haskell", "HTML": "html", "Java": "java", "JavaScript": "javascript",
+    "Kotlin": "kotlin", "Lua": "lua", "Makefile": "makefile", "Markdown": "markdown", "Objective-C": "objectivec",
+    "Perl": "perl", "PHP": "php", "PowerShell": "powershell", "Python": "python", "R": "r", "Ruby": "ruby",
+    "Rust": "rust", "Scala": "scala", "SCSS": "scss", "Shell": "sh", "SQL": "sql", "Swift": "swift", "TOML": "toml",
+    "TypeScript": "typescript", "Vue": "vue", "XML": "xml", "YAML": "yaml",
+}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def code(text: str, limit: int = 200) -> str:
+    """`text` as an inline code span whatever it contains (control characters shown as `?`)."""
+    text = _CONTROL.sub("?", text)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return code_span(text)
+
+
+def fenced(text: str, info: str = "") -> str:
+    """A fenced block of `text` without its trailing line breaks."""
+    return fenced_block(text.rstrip("\n"), info)
+
+
+def describe(verdict: FileVerdict, copyright_template: str | None) -> str:
+    """Why one file fails, in a few words."""
+    if verdict.kind is VerdictKind.WRONG_LICENSE:
+        text = f"declares {code(verdict.declared or '')}, expected {code(verdict.expected or '')}"
+        if verdict.detail:
+            text += f" ({verdict.detail})"
+        return text
+    if verdict.kind is VerdictKind.MISSING_COPYRIGHT:
+        return f"no copyright line matching {code(copyright_template or '')} (any year)"
+    return f"missing header: no {code('SPDX-License-Identifier: ' + (verdict.expected or ''))} in its first comment block"
+
+
+@dataclass(frozen=True)
+class Summary:
+    state: str  # "success" or "failure"
+    description: str
+    body: str
+    failures: int
+
+
+def summarize(verdicts: Sequence[FileVerdict], *, copyright_template: str | None, year: int) -> Summary:
+    """Status and report section for the judged files (skipped ones included)."""
+    failing = [v for v in verdicts if not v.passed]
+    checked = sum(1 for v in verdicts if v.kind is not VerdictKind.SKIPPED)
+    if not failing:
+        if checked == 1:
+            text = "The one file checked carries the expected licence header."
+        elif checked:
+            text = f"All {checked} files checked carry the expected licence header."
+        else:
+            text = "No changed file needs a licence header."
+        return Summary("success", text, text, 0)
+    return Summary("failure", _failure_description(failing), _failure_body(failing, checked, copyright_template, year),
+                   len(failing))
+
+
+def _failure_description(failing: Sequence[FileVerdict]) -> str:
+    n = len(failing)
+    verb = "needs" if n == 1 else "need"
+    return f"{plural(n, 'file')} {verb} a licence header fix: paste the header shown in the report comment."
+
+
+def _failure_body(failing: Sequence[FileVerdict], checked: int, copyright_template: str | None, year: int) -> str:
+    lines = [f"{plural(len(failing), 'file')} of the {checked} checked in this pull request "
+             f"{'lacks' if len(failing) == 1 else 'lack'} the expected licence header:", ""]
+    for verdict in failing[:LIST_CAP]:
+        lines.append(f"- {code(verdict.path)}: {describe(verdict, copyright_template)}")
+    if len(failing) > LIST_CAP:
+        lines.append(f"- and {len(failing) - LIST_CAP} more")
+    lines += ["", "Put this header at the top of each file (after a shebang, encoding line, XML declaration or "
+                  "similar line that has to stay first):", ""]
+    groups: dict[tuple[str, str], list[FileVerdict]] = {}
+    languages: dict[str, Language] = {}
+    for verdict in failing:
+        if verdict.language is None or verdict.expected is None:
+            continue
+        languages[verdict.language.name] = verdict.language
+        groups.setdefault((verdict.language.name, verdict.expected), []).append(verdict)
+    for (name, license), members in groups.items():
+        language = languages[name]
+        example = code(members[0].path)
+        more = f" and {plural(len(members) - 1, 'other')}" if len(members) > 1 else ""
+        lines.append(f"**{name}** files licensed {code(license)} ({example}{more}):")
+        lines.append("")
+        lines.append(fenced(header_for(language, license, copyright_template, year), _HIGHLIGHT.get(name, "")))
+        lines.append("")
+    lines.append(FIX_HINT)
+    return "\n".join(lines)

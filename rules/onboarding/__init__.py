@@ -1,0 +1,5 @@
+"""The onboarding rule."""
+
+from .rule import RULE
+
+__all__ = ["RULE"]

@@ -1,0 +1,5 @@
+"""The triage rule."""
+
+from .rule import RULE
+
+__all__ = ["RULE"]
