@@ -40,10 +40,8 @@ def _freeze_startup_objects() -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from aiohttp import web
-
     from bot.logsetup import configure_logging
-    from bot.server import create_app
+    from bot.server import create_app, run
 
     try:
         settings = load_settings()
@@ -53,8 +51,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_format, settings.secrets())
     app = create_app(settings, args.rules)
     _freeze_startup_objects()
-    web.run_app(app, host=settings.host, port=settings.port, print=None,
-                shutdown_timeout=settings.shutdown_grace_seconds + 5, handle_signals=True)
+    run(app, settings)
     return 0
 
 

@@ -19,6 +19,10 @@ deliveries_failed = Counter(
 webhook_rejected = Counter(
     "governance_webhook_rejected_total", "Webhook requests refused, by HTTP status", ["status"], registry=REGISTRY
 )
+connections_dropped = Counter(
+    "governance_connections_dropped_total", "Connections closed to stay within the intake limits", ["reason"],
+    registry=REGISTRY,
+)
 queue_depth = Gauge("governance_queue_depth", "Deliveries waiting or in progress", registry=REGISTRY)
 processing_seconds = Histogram(
     "governance_processing_seconds", "Time from claim to completion of a delivery", ["event"], registry=REGISTRY,

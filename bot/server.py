@@ -7,10 +7,13 @@ stored durably in the queue, and answered 202; workers do the rest.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import gidgethub
 from aiohttp import web
@@ -19,6 +22,7 @@ from gidgethub import sansio
 from bot import metrics
 from bot.engine import Engine
 from bot.github import GitHubApp
+from bot.intake import IntakeGuard
 from bot.queue import Delivery, DeliveryQueue
 from bot.rule import Rule
 from bot.settings import Settings
@@ -36,47 +40,73 @@ class BotState:
     github: GitHubApp
     engine: Engine
     pool: WorkerPool
+    intake: IntakeGuard
 
 
 STATE_KEY = web.AppKey("governance_bot_state", BotState)
 
 
-def _reject(status: int, message: str) -> web.Response:
+_SIGNATURE = re.compile(r"sha256=[0-9a-fA-F]{64}", re.ASCII)
+
+
+def _reject(status: int, message: str, *, close: bool = False) -> web.Response:
     metrics.webhook_rejected.labels(str(status)).inc()
-    return web.json_response({"error": message}, status=status)
+    response = web.json_response({"error": message}, status=status)
+    if close:
+        response.force_close()  # the rest of the body is not read: this connection cannot be reused
+    return response
 
 
 async def webhook(request: web.Request) -> web.Response:
+    """Headers are checked before a byte of the body is read; the body is read under the intake limits."""
     state = request.app[STATE_KEY]
-    if request.content_length is not None and request.content_length > state.settings.max_body_bytes:
-        return _reject(413, "payload too large")
-    try:
-        body = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        return _reject(413, "payload too large")
+    settings = state.settings
     signature = request.headers.get("X-Hub-Signature-256")
     if not signature:
-        return _reject(401, "missing X-Hub-Signature-256")
-    secret = state.settings.github_webhook_secret.get_secret_value() if state.settings.github_webhook_secret else ""
-    try:
-        if not signature.startswith("sha256="):
-            raise gidgethub.ValidationFailure("not a sha256 signature")
-        sansio.validate_event(body, signature=signature, secret=secret)
-    except gidgethub.ValidationFailure:
-        return _reject(401, "invalid signature")
+        return _reject(401, "missing X-Hub-Signature-256", close=True)
+    if not _SIGNATURE.fullmatch(signature):
+        return _reject(401, "invalid signature", close=True)
     event = request.headers.get("X-GitHub-Event")
     delivery_id = request.headers.get("X-GitHub-Delivery")
     if not event or not delivery_id:
-        return _reject(400, "missing X-GitHub-Event or X-GitHub-Delivery")
+        return _reject(400, "missing X-GitHub-Event or X-GitHub-Delivery", close=True)
     if len(delivery_id) > 128 or len(event) > 64:
-        return _reject(400, "malformed X-GitHub-Event or X-GitHub-Delivery")
+        return _reject(400, "malformed X-GitHub-Event or X-GitHub-Delivery", close=True)
     if request.content_type != "application/json":
-        return _reject(415, "expected Content-Type: application/json")
+        return _reject(415, "expected Content-Type: application/json", close=True)
+    declared = request.content_length
+    if declared is not None and declared > settings.max_body_bytes:
+        return _reject(413, "payload too large", close=True)
+    ticket = state.intake.reserve(request.transport, settings.max_body_bytes if declared is None else declared)
+    try:
+        try:
+            async with asyncio.timeout(settings.webhook_read_timeout):
+                body = await request.read()
+        except TimeoutError:
+            return _reject(408, f"the body did not arrive within {settings.webhook_read_timeout:g} s", close=True)
+        except web.HTTPRequestEntityTooLarge:
+            return _reject(413, "payload too large", close=True)
+        state.intake.answering(request.transport)
+        return await _accept(state, request, body, signature, event, delivery_id)
+    finally:
+        state.intake.release(ticket)
+        state.intake.answered(request.transport)
+
+
+async def _accept(state: "BotState", request: web.Request, body: bytes, signature: str, event: str,
+                  delivery_id: str) -> web.Response:
+    secret = state.settings.github_webhook_secret.get_secret_value() if state.settings.github_webhook_secret else ""
+    try:
+        sansio.validate_event(body, signature=signature, secret=secret)
+    except gidgethub.ValidationFailure:
+        return _reject(401, "invalid signature")
     try:
         text = body.decode("utf-8")
         payload = json.loads(text)
     except (UnicodeDecodeError, ValueError):
         return _reject(400, "body is not valid JSON")
+    except RecursionError:
+        return _reject(400, "body is nested too deeply")
     if not isinstance(payload, dict):
         return _reject(400, "body is not a JSON object")
     if event == "ping":
@@ -128,7 +158,8 @@ def build_state(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp 
         await engine.process(delivery.id, delivery.event, delivery.payload)
 
     pool = WorkerPool(queue, process, workers=settings.workers, shutdown_grace=settings.shutdown_grace_seconds)
-    return BotState(settings, store, queue, github, engine, pool)
+    intake = IntakeGuard(max_connections=settings.max_connections, buffer_bytes=settings.webhook_buffer_bytes)
+    return BotState(settings, store, queue, github, engine, pool, intake)
 
 
 def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp | None = None,
@@ -140,7 +171,8 @@ def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp |
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics_endpoint)
+    if settings.metrics_port is None:
+        app.router.add_get("/metrics", metrics_endpoint)
 
     async def prune_forever() -> None:
         while True:
@@ -180,3 +212,78 @@ def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp |
     app.on_shutdown.append(shutdown)
     app.on_cleanup.append(cleanup)
     return app
+
+
+def metrics_app(state: BotState) -> web.Application:
+    """/metrics alone, for `METRICS_PORT`: installation ids stay off the public webhook port."""
+    app = web.Application()
+    app[STATE_KEY] = state
+    app.router.add_get("/metrics", metrics_endpoint)
+    return app
+
+
+class GuardedRunner(web.AppRunner):
+    """An AppRunner whose server passes every connection through the app's IntakeGuard.
+
+    After a refusal the unread rest of a body is drained for at most a second (aiohttp's
+    default is ten), so a refused client gets its answer without holding the connection.
+    """
+
+    def __init__(self, app: web.Application, **kwargs: Any) -> None:
+        kwargs.setdefault("lingering_time", 1.0)
+        super().__init__(app, **kwargs)
+
+    async def _make_server(self) -> web.Server:
+        server = await super()._make_server()
+        return self.app[STATE_KEY].intake.install(server)
+
+
+async def start(app: web.Application, settings: Settings, **runner_kwargs: Any) -> list[web.BaseRunner]:
+    """Listen on HOST:PORT (and METRICS_HOST:METRICS_PORT when set); the runners, to clean up in order."""
+    runner = GuardedRunner(app, **runner_kwargs)
+    await runner.setup()
+    runners: list[web.BaseRunner] = [runner]
+    try:
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        if settings.metrics_port is not None:
+            metrics_runner = web.AppRunner(metrics_app(app[STATE_KEY]))
+            await metrics_runner.setup()
+            runners.insert(0, metrics_runner)
+            await web.TCPSite(metrics_runner, settings.metrics_host or settings.host, settings.metrics_port).start()
+    except BaseException:
+        for each in runners:
+            await each.cleanup()
+        raise
+    return runners
+
+
+def run(app: web.Application, settings: Settings) -> None:
+    """What `web.run_app` does, with the guarded runner and the optional metrics port; returns on SIGTERM/SIGINT."""
+    async def main() -> None:
+        runners = await start(app, settings, handle_signals=True,
+                              shutdown_timeout=settings.shutdown_grace_seconds + 5)
+        try:
+            while True:
+                await asyncio.sleep(3600)
+        finally:
+            for runner in runners:
+                await runner.cleanup()
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    task = loop.create_task(main())
+    try:
+        loop.run_until_complete(task)
+    except (web.GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                loop.run_until_complete(task)
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for each in pending:
+            each.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     retry_base_seconds: float = Field(default=2.0, ge=0)
     shutdown_grace_seconds: float = Field(default=20.0, ge=0)
     max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    # Intake limits (bot/intake.py): what clients that have not yet proven the signature can hold.
+    webhook_read_timeout: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=256, ge=2)
+    webhook_buffer_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str | None = None  # default: HOST
     delivery_retention_days: float = Field(default=14.0, gt=0)
     writes_per_minute: float = Field(default=80.0, gt=0)
     write_burst: float = Field(default=20.0, ge=1)
@@ -72,6 +78,10 @@ class Settings(BaseSettings):
     def _key_choice(self) -> "Settings":
         if self.github_private_key is not None and self.github_private_key_path is not None:
             raise ValueError("GITHUB_PRIVATE_KEY and GITHUB_PRIVATE_KEY_PATH: set only one")
+        if self.webhook_buffer_bytes < self.max_body_bytes:
+            raise ValueError("WEBHOOK_BUFFER_BYTES: must be at least MAX_BODY_BYTES")
+        if self.metrics_port is not None and self.metrics_port == self.port:
+            raise ValueError("METRICS_PORT: must differ from PORT")
         return self
 
     @property

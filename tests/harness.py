@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select
 
 from bot.rule import Rule
-from bot.server import STATE_KEY, create_app
+from bot.server import STATE_KEY, GuardedRunner, create_app
 from bot.settings import Settings
 from bot.store import deliveries
 from rules import RULES
@@ -62,12 +62,19 @@ def rules_with_probe() -> tuple[Rule, ...]:
     return (*RULES, ProbeRule())
 
 
+class GuardedTestServer(TestServer):
+    """A TestServer on the production runner, so the intake guard sees every connection."""
+
+    async def _make_runner(self, **kwargs: Any) -> GuardedRunner:
+        return GuardedRunner(self.app, **kwargs)
+
+
 class BotHarness:
     def __init__(self, settings: Settings, rules: Sequence[Rule] | None = None) -> None:
         self.settings = settings
         self.rules = tuple(rules) if rules is not None else rules_with_probe()
         self.app: web.Application = create_app(settings, self.rules)
-        self.server = TestServer(self.app, host="127.0.0.1")
+        self.server = GuardedTestServer(self.app, host="127.0.0.1")
         self.session: aiohttp.ClientSession | None = None
 
     @property
