@@ -122,7 +122,7 @@ async def _replay(settings: Any, rules: Sequence["Rule"], event: str, payload: d
                        api_url=settings.github_api_url, graphql_url=settings.graphql_url)
     if dry_run:
         github.dry_run_writes = []
-    store = Store(settings.database_url)
+    store = Store(settings.database_url, dry_run=dry_run)
     try:
         await store.create_schema()
         engine = Engine(rules=rules, github=github, store=store, settings=settings, queue=None,

@@ -44,7 +44,7 @@ def is_bot(user: dict[str, Any] | None) -> bool:
 class EventContext:
     def __init__(self, *, delivery_id: str, event: str, payload: dict[str, Any], gh: "InstallationClient",
                  store: "Store", config: "LoadedConfig", settings: "Settings", dry_run: bool = False) -> None:
-        self.dry_run = dry_run  # `replay --dry-run`: rules must record no state either
+        self.dry_run = dry_run  # `replay --dry-run`: the store and the client already write nothing
         self.delivery_id = delivery_id
         self.event = event
         self.payload = payload

@@ -11,9 +11,13 @@ import asyncio
 import collections
 import contextvars
 import logging
+import os
+import sqlite3
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from sqlalchemy import (
     BigInteger,
@@ -160,10 +164,22 @@ class WriteLock:
 
 
 class Store:
-    """Owns the async engine. Everything that is state lives here, never in process memory."""
+    """Owns the async engine. Everything that is state lives here, never in process memory.
 
-    def __init__(self, url: str) -> None:
-        self.url = async_url(url)
+    `dry_run=True` (`replay --dry-run`) guarantees that nothing reaches the database, whatever
+    the code running on it does: on SQLite the store works on a scratch copy of the file (so
+    reads see the real state and writes vanish with the copy); on PostgreSQL every write
+    transaction is rolled back, any commit is refused, and no schema is created.
+    """
+
+    def __init__(self, url: str, *, dry_run: bool = False) -> None:
+        self.dry_run = dry_run
+        self._scratch: Path | None = None
+        url = async_url(url)
+        if dry_run and not url.startswith("postgresql"):
+            self._scratch = _scratch_copy(url)
+            url = f"sqlite+aiosqlite:///{self._scratch}"
+        self.url = url
         self.is_postgres = self.url.startswith("postgresql")
         kwargs: dict = {"pool_pre_ping": True}
         if self.is_postgres:
@@ -175,13 +191,18 @@ class Store:
         self._write_lock: WriteLock | None = None if self.is_postgres else WriteLock()
         if not self.is_postgres:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        elif dry_run:
+            event.listen(self.engine.sync_engine, "commit", _refuse_commit)
 
     async def create_schema(self) -> None:
         """Create missing tables; safe when several replicas start at once.
 
         Rules register their tables on `metadata` when they are imported, so the tables
         created are the framework's and those of every rule imported before this call.
+        A dry run on PostgreSQL creates nothing: it works on the schema the bot made.
         """
+        if self.dry_run and self.is_postgres:
+            return
         if not self.is_postgres:
             await self._enable_wal()
         for attempt in range(1, 11):
@@ -246,6 +267,14 @@ class Store:
     async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
         """A write transaction. `urgent`: goes before queued ones on SQLite (a webhook is waiting)."""
         if self._write_lock is None:
+            if self.dry_run:  # PostgreSQL dry run: everything written here is undone
+                async with self.engine.connect() as conn:
+                    trans = await conn.begin()
+                    try:
+                        yield conn
+                    finally:
+                        await trans.rollback()
+                return
             async with self.engine.begin() as conn:
                 yield conn
             return
@@ -285,6 +314,33 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._scratch is not None:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self._scratch}{suffix}").unlink(missing_ok=True)
+            self._scratch = None
+
+
+def _scratch_copy(url: str) -> Path:
+    """A private copy of a SQLite database (empty if it has none yet), for a dry run.
+
+    SQLite's backup API copies a consistent snapshot, WAL content included.
+    """
+    database = make_url(url).database or ""
+    handle, name = tempfile.mkstemp(prefix="governance-dry-run-", suffix=".db")
+    os.close(handle)
+    if database and database != ":memory:" and Path(database).exists():
+        source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        target = sqlite3.connect(name)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    return Path(name)
+
+
+def _refuse_commit(conn: Connection) -> None:
+    raise RuntimeError("dry run: nothing may be committed to the database")
 
 
 def _create_missing(conn: Connection) -> None:

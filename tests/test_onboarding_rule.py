@@ -508,6 +508,9 @@ async def test_replay_dry_run_shows_the_welcome_and_takes_no_mentor_turn(gh, app
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "DATABASE_URL"))}
     env.update(GITHUB_APP_ID="12345", GITHUB_PRIVATE_KEY=app_key[0], GITHUB_API_URL=gh.url,
                DATABASE_URL=f"sqlite:///{database}", PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
+    existing = Store(f"sqlite:///{database}")  # the bot's database, as a running bot left it
+    await existing.create_schema()
+    await existing.close()
     outputs = []
     for _ in range(2):
         proc = await asyncio.create_subprocess_exec(

@@ -13,7 +13,6 @@ from rules.onboarding.store import (
     claim_greeting,
     first_merge_remembered,
     mentor_rotation,
-    peek_turn,
     remember_first_merge,
     remember_welcome,
     remembered_kinds,
@@ -85,12 +84,6 @@ async def test_a_mentor_removed_from_the_list_is_replaced(store):
 
 async def test_no_mentors_means_no_turn(store):
     assert await assign_mentor(store, REPO, 1, []) is None
-    assert await peek_turn(store, REPO) == 0
-
-
-async def test_a_dry_run_takes_no_turn(store):
-    assert await assign_mentor(store, REPO, 1, ["alice", "bob"], dry_run=True) == "alice"
-    assert await assign_mentor(store, REPO, 2, ["alice", "bob"], dry_run=True) == "alice"
     async with store.engine.connect() as conn:
         assert (await conn.execute(select(mentor_rotation))).all() == []
 

@@ -104,7 +104,7 @@ class ClaRule(Rule[ClaConfig]):
         """Record the signature, then name every open PR that should look again."""
         owner = await owner_of(ctx)
         current = await signatures.active_signatures(ctx.store, owner.id, [signer.user_id], [config.version])
-        if signer.user_id not in current and not is_dry_run(ctx):
+        if signer.user_id not in current:
             await signatures.record_signature(ctx.store, signatures.NewSignature(
                 owner=owner.login, owner_id=owner.id, user_id=signer.user_id, login=signer.login,
                 version=config.version, repository=ctx.repo_full_name, pull_request=int(ctx.number or 0),
@@ -247,11 +247,6 @@ async def owner_of(ctx: "EventContext", pr: dict[str, Any] | None = None) -> Own
 
 def web_host(ctx: "EventContext") -> str:
     return noreply_host(ctx.settings.github_api_url)
-
-
-def is_dry_run(ctx: "EventContext") -> bool:
-    """`replay --dry-run` records nothing: its client collects writes instead of sending them."""
-    return ctx.dry_run
 
 
 RULE = ClaRule()

@@ -59,10 +59,6 @@ CLOSED_EVENT = "pull_request.closed"
 
 # -- the rule ---------------------------------------------------------------------------------
 
-def is_dry_run(ctx: EventContext) -> bool:
-    return ctx.dry_run
-
-
 class OnboardingRule(Rule[OnboardingConfig]):
     name = "onboarding"
     config_model = OnboardingConfig
@@ -97,8 +93,7 @@ class OnboardingRule(Rule[OnboardingConfig]):
         mentor = None
         if kind == "pull_request":
             candidates = [m for m in config.mentors if m.lower() != item.user.login.lower()]
-            mentor = await assign_mentor(ctx.store, ctx.repo_full_name, item.number, candidates,
-                                         dry_run=is_dry_run(ctx))
+            mentor = await assign_mentor(ctx.store, ctx.repo_full_name, item.number, candidates)
         template = config.welcome_pull_request if kind == "pull_request" else config.welcome_issue
         outcome = Outcome(after_apply=[functools.partial(
             remember_welcome, ctx.store, ctx.repo_full_name, item.user.id, item.user.login, kind, item.number)])
@@ -116,8 +111,6 @@ class OnboardingRule(Rule[OnboardingConfig]):
 
     @staticmethod
     async def _claim(ctx: EventContext, item: Contribution, greeting: Greeting) -> bool:
-        if is_dry_run(ctx):  # a replay decides nothing for the real run
-            return True
         if await claim_greeting(ctx.store, ctx.repo_full_name, item.user.id, greeting, item.number):
             return True
         log.info("onboarding: %s of %s went to another contribution of theirs; nothing on %s#%s",

@@ -145,16 +145,7 @@ async def take_turn(store: Store, conn: AsyncConnection, repository: str) -> int
     return int(taken) - 1
 
 
-async def peek_turn(store: Store, repository: str) -> int:
-    """The next turn without taking it (dry runs write nothing)."""
-    async with store.transaction() as conn:
-        value = (await conn.execute(select(mentor_rotation.c.next_index).where(
-            mentor_rotation.c.repository == repository_key(repository)))).scalar()
-        return int(value or 0)
-
-
-async def assign_mentor(store: Store, repository: str, number: int, mentors: list[str], *,
-                        dry_run: bool = False) -> str | None:
+async def assign_mentor(store: Store, repository: str, number: int, mentors: list[str]) -> str | None:
     """The mentor of this pull request: the one chosen before (a retried delivery keeps its
     mentor and does not take another turn), else the next in turn."""
     if not mentors:
@@ -166,8 +157,6 @@ async def assign_mentor(store: Store, repository: str, number: int, mentors: lis
             mentor_assignments.c.repository == key, mentor_assignments.c.number == number))).scalar()
     if chosen is not None and chosen.lower() in by_lower:
         return by_lower[chosen.lower()]
-    if dry_run:
-        return mentors[await peek_turn(store, repository) % len(mentors)]
     async with store.transaction() as conn:
         mentor = mentors[await take_turn(store, conn, repository) % len(mentors)]
         values = dict(repository=key, number=number, mentor=mentor, at=time.time())
