@@ -16,14 +16,14 @@ from typing import Any
 
 import gidgethub
 
-from bot import apply, pacing, report
+from bot import apply, pacing, report, verdicts
 from bot.commands import Command, new_commands, parse_commands
 from bot.config import LoadedConfig, load
 from bot.context import EventContext, is_bot
 from bot.errors import PermanentFailure, RetryLater
 from bot.github import GitHubApp
 from bot.queue import DeliveryQueue
-from bot.rule import CommandHelp, Outcome, ReportSection, Rule, StatusUpdate
+from bot.rule import CommandHelp, DetailRow, FixBlock, Outcome, ReportSection, Rule, StatusUpdate, VerdictDetails
 from bot.settings import Settings
 from bot.store import Store
 
@@ -177,9 +177,15 @@ class Engine:
             "Rules file", "The rules file `.github/governance.yml` (or the organisation's default in its `.github` "
             "repository) is invalid, so no other rule runs until it is fixed:\n\n" + errors, needs_action=True)
         count = len(ctx.config.errors)
-        outcome = Outcome(statuses=[StatusUpdate(
-            CONFIG_CONTEXT, "failure",
-            f"The rules file has {count} error{'s' if count != 1 else ''}: {ctx.config.errors[0]}"[:139])])
+        summary = f"The rules file has {count} error{'s' if count != 1 else ''}: {ctx.config.errors[0]}"
+        details = VerdictDetails(
+            summary=f"The rules file .github/governance.yml (or the organisation's default in its .github repository) "
+                    f"has {count} error{'s' if count != 1 else ''}; no other rule runs until it is fixed.",
+            rows=[DetailRow(kind="error", subject=error.split(": ", 1)[0], problem=error.split(": ", 1)[-1])
+                  for error in ctx.config.errors],
+            fixes=[FixBlock(title="Check the file locally before pushing it",
+                            text="governance-bot config validate .github/governance.yml")])
+        outcome = Outcome(statuses=[StatusUpdate(CONFIG_CONTEXT, "failure", summary[:139], details=details)])
         head = await self._head_unchanged(ctx)
         await self._apply(ctx, outcome, head, {report.CONFIG_SECTION: section}, [report.CONFIG_SECTION])
         return outcome
@@ -188,6 +194,8 @@ class Engine:
                      sections: dict[str, ReportSection | None], active: list[str]) -> None:
         default_sha = head or (await ctx.head_sha() if ctx.is_pull_request and ctx.number and any(
             s.sha is None for s in outcome.statuses) else None)
+        # Stored before the statuses are posted, so a Details link works from the moment it appears.
+        await verdicts.record(ctx, outcome.statuses, default_sha, store=not self.dry_run)
         await apply.apply_statuses(ctx, outcome.statuses, default_sha)
         await apply.apply_labels(ctx, outcome)
         await apply.apply_people(ctx, outcome)

@@ -28,13 +28,50 @@ class RuleConfig(BaseModel):
     enabled: bool = True
 
 
+class DetailRow(BaseModel):
+    """One file, person, commit or import a verdict is about. Plain text: pages escape it."""
+
+    kind: str  # "file", "person", "commit", "import", "error": a column heading on the page
+    subject: str  # the path, login, short SHA, `file:line`
+    problem: str  # why it fails (or passes)
+    fix: str = ""  # what to do about it, in words
+    paste: str = ""  # text to copy as it is (a header, a command), shown verbatim
+
+
+class FixBlock(BaseModel):
+    """Text to copy as it is (a header to paste, the phrase to comment, a command to run)."""
+
+    title: str
+    text: str
+
+
+class DetailLink(BaseModel):
+    label: str
+    url: str
+
+
+class VerdictDetails(BaseModel):
+    """A rule's full verdict for one head, as the Details page shows it (SPEC §4).
+
+    Rules fill it from what they already computed, so the page is rendered from the stored
+    evaluation and never calls GitHub. Everything is plain text; the page escapes it.
+    """
+
+    summary: str
+    rows: list[DetailRow] = []
+    fixes: list[FixBlock] = []
+    links: list[DetailLink] = []
+
+
 @dataclass
 class StatusUpdate:
     context: str
     state: StatusState
     description: str
     sha: str | None = None  # default: the pull request's current head
+    # A rule's own link; the engine replaces it with the verdict page's when PUBLIC_URL is set.
     target_url: str | None = None
+    details: VerdictDetails | None = None  # the full verdict behind the status (None: the description)
 
     def __post_init__(self) -> None:
         if len(self.description) > 140:

@@ -20,6 +20,8 @@ from aiohttp import web
 from gidgethub import sansio
 
 from bot import metrics
+from bot import verdicts
+from bot import web as web_pages
 from bot.engine import Engine
 from bot.github import GitHubApp
 from bot.intake import IntakeGuard
@@ -173,6 +175,7 @@ def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp |
     app.router.add_get("/readyz", readyz)
     if settings.metrics_port is None:
         app.router.add_get("/metrics", metrics_endpoint)
+    web_pages.add_routes(app, state, rules)
 
     async def prune_forever() -> None:
         while True:
@@ -180,6 +183,9 @@ def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp |
                 pruned = await state.queue.prune(state.settings.delivery_retention_days * 86400)
                 if pruned:
                     log.info("pruned %d finished deliveries past retention", pruned)
+                pruned = await verdicts.prune(state.store, state.settings.delivery_retention_days * 86400)
+                if pruned:
+                    log.info("pruned %d stored verdicts past retention", pruned)
             except Exception as exc:  # the database is away: try again next time
                 log.warning("pruning deliveries failed: %s", type(exc).__name__)
             await asyncio.sleep(3600)

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     workers: int = Field(default=8, ge=1, le=256)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["console", "json"] = "console"
+    # The web side: where GitHub's pages live (sign-in), the App's OAuth client, and the bot's own
+    # public address (statuses' Details links and the sign-in callback are absolute URLs).
+    github_web_url: str | None = None
+    github_client_id: str | None = None
+    github_client_secret: SecretStr | None = None
+    public_url: str | None = None
 
     # Operational knobs that SPEC leaves to us (documented in the README).
     lease_seconds: float = Field(default=60.0, gt=0)
@@ -67,6 +73,15 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL, e.g. https://api.github.com or https://HOST/api/v3")
         return value.rstrip("/")
 
+    @field_validator("github_web_url", "public_url")
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL, e.g. https://github.com")
+        return value.rstrip("/")
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -90,6 +105,19 @@ class Settings(BaseSettings):
         if self.github_api_url.endswith("/api/v3"):
             return self.github_api_url[: -len("/v3")] + "/graphql"
         return self.github_api_url + "/graphql"
+
+    @property
+    def web_url(self) -> str:
+        """GitHub's web pages: GITHUB_WEB_URL, else github.com or the Enterprise host of the API URL."""
+        if self.github_web_url:
+            return self.github_web_url
+        if self.github_api_url.endswith("/api/v3"):
+            return self.github_api_url[: -len("/api/v3")]
+        return "https://github.com"
+
+    @property
+    def oauth_configured(self) -> bool:
+        return bool(self.github_client_id and self.github_client_secret and self.public_url)
 
     def private_key_pem(self) -> str:
         """The App's PEM key, from the variable or the file; raises SettingsError naming the variable."""
@@ -129,6 +157,8 @@ class Settings(BaseSettings):
             values.append(self.github_webhook_secret.get_secret_value())
         if self.github_private_key is not None:
             values.append(self.github_private_key.get_secret_value())
+        if self.github_client_secret is not None:
+            values.append(self.github_client_secret.get_secret_value())
         return [v for v in values if v]
 
 

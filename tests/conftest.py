@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fakegithub import FakeGitHub
-from tests.harness import BotHarness, make_settings, new_app_key
+from tests.harness import BotHarness, free_port, make_settings, new_app_key
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +30,18 @@ def bot_settings(fake, app_key, tmp_path):
 @pytest.fixture
 async def bot(bot_settings):
     harness = BotHarness(bot_settings)
+    await harness.start()
+    yield harness
+    await harness.close()
+
+
+@pytest.fixture
+async def web_bot(fake, app_key, tmp_path):
+    """The bot with its web pages reachable: PUBLIC_URL is its own address, GitHub's web is the fake."""
+    port = free_port()
+    settings = make_settings(api_url=fake.url, private_key=app_key[0], db_path=tmp_path / "governance.db",
+                             public_url=f"http://127.0.0.1:{port}", github_web_url=fake.url)
+    harness = BotHarness(settings, port=port)
     await harness.start()
     yield harness
     await harness.close()

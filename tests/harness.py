@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import socket
 import time
 import uuid
 from collections.abc import Sequence
@@ -69,12 +70,19 @@ class GuardedTestServer(TestServer):
         return GuardedRunner(self.app, **kwargs)
 
 
+def free_port() -> int:
+    """A port nothing listens on now (for a bot whose PUBLIC_URL must be known before it starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 class BotHarness:
-    def __init__(self, settings: Settings, rules: Sequence[Rule] | None = None) -> None:
+    def __init__(self, settings: Settings, rules: Sequence[Rule] | None = None, *, port: int | None = None) -> None:
         self.settings = settings
         self.rules = tuple(rules) if rules is not None else rules_with_probe()
         self.app: web.Application = create_app(settings, self.rules)
-        self.server = GuardedTestServer(self.app, host="127.0.0.1")
+        self.server = GuardedTestServer(self.app, host="127.0.0.1", port=port)
         self.session: aiohttp.ClientSession | None = None
 
     @property

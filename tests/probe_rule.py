@@ -7,7 +7,7 @@ and offers one command that needs triage permission.
 from __future__ import annotations
 
 from bot.context import EventContext
-from bot.rule import CommandHelp, Outcome, ReportSection, Rule, RuleConfig, StatusUpdate
+from bot.rule import CommandHelp, DetailRow, FixBlock, Outcome, ReportSection, Rule, RuleConfig, StatusUpdate, VerdictDetails
 
 
 class ProbeConfig(RuleConfig):
@@ -28,9 +28,14 @@ class ProbeRule(Rule[ProbeConfig]):
         if ctx.is_pr_evaluation:
             pr = await ctx.pull_request()
             ok = pr["title"].startswith(config.title_prefix)
+            details = VerdictDetails(
+                summary="The title starts with the prefix." if ok else "The title does not start with the prefix.",
+                rows=[DetailRow(kind="person", subject=pr["user"]["login"], problem=f"wrote the title {pr['title']}",
+                                fix="" if ok else f"{config.title_prefix}: {pr['title']}")],
+                fixes=[] if ok else [FixBlock(title="Retitle the pull request", text=f"{config.title_prefix}: …")])
             outcome.statuses.append(StatusUpdate(
                 self.status_context, "success" if ok else "failure",
-                "Title is fine." if ok else f"Start the title with '{config.title_prefix}'."))
+                "Title is fine." if ok else f"Start the title with '{config.title_prefix}'.", details=details))
             outcome.report = ReportSection("Probe", f"Start the title with `{config.title_prefix}`.{config.note}",
                                            needs_action=not ok)
             outcome.add_labels.append(config.label)

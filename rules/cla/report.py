@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.rule import ReportSection, StatusUpdate
+from bot.rule import DetailLink, DetailRow, FixBlock, ReportSection, StatusUpdate, VerdictDetails
 from rules.common.markdown import bullets, fenced, link_target
 
 from .config import ClaConfig
@@ -87,9 +87,45 @@ def description(verdict: Verdict, config: ClaConfig) -> str:
     return _fit(f"{unlinked}: link the email to your GitHub account or amend the commit.")
 
 
-def status(verdict: Verdict, config: ClaConfig, sha: str | None = None) -> StatusUpdate:
+def status(verdict: Verdict, config: ClaConfig, sha: str | None = None, *, owner_login: str = "",
+           web_host: str = "github.com") -> StatusUpdate:
     return StatusUpdate(STATUS_CONTEXT, "success" if verdict.passed else "failure", description(verdict, config),
-                        sha=sha, target_url=config.document)
+                        sha=sha, target_url=config.document, details=details(verdict, config, owner_login, web_host))
+
+
+def _plain_involvement(identity: Identity) -> str:
+    """Like `_involvement`, without Markdown (the Details page escapes plain text itself)."""
+    return _involvement(identity).replace("`", "")
+
+
+def details(verdict: Verdict, config: ClaConfig, owner_login: str, web_host: str) -> VerdictDetails:
+    """Every person and commit the CLA check found, with the fix for each (the Details page)."""
+    links = [DetailLink(label=f"Contributor License Agreement (version {config.version})", url=config.document)]
+    if verdict.passed:
+        return VerdictDetails(summary=f"Everyone involved has signed the CLA (version {config.version}) or is exempt.",
+                              links=links)
+    rows: list[DetailRow] = []
+    fixes: list[FixBlock] = []
+    if verdict.incomplete is not None:
+        rows.append(DetailRow(kind="error", subject="pull request", problem=f"{verdict.incomplete}: the CLA cannot "
+                              "be checked on a partial view", fix="Split the pull request, or comment /recheck."))
+    for identity in verdict.unsigned:
+        rows.append(DetailRow(kind="person", subject=f"@{identity.login}", problem=f"has not signed the CLA "
+                              f"(version {config.version}); {_plain_involvement(identity)}",
+                              fix="Comment the sign phrase below on this pull request."))
+    if verdict.unsigned:
+        scope = f" (once is enough for every repository of {owner_login})" if owner_login else ""
+        fixes.append(FixBlock(title=f"Each person listed signs by commenting exactly this{scope}",
+                              text=config.sign_phrase))
+    for commit in verdict.unlinked:
+        rows.append(DetailRow(kind="commit", subject=commit.sha[:7], problem=f"{_unlinked_role(commit.role)} "
+                              f"{commit.name} has an email linked to no GitHub account, so nobody can sign for it",
+                              fix=f"Add the email at https://{web_host}/settings/emails and comment /recheck, "
+                                  "or amend the commit."))
+    if verdict.unlinked:
+        fixes.append(FixBlock(title="Amend the last commit to use your account's email, then force-push",
+                              text="git commit --amend --reset-author --no-edit\ngit push --force-with-lease"))
+    return VerdictDetails(summary=description(verdict, config), rows=rows, fixes=fixes, links=links)
 
 
 def _involvement(identity: Identity) -> str:

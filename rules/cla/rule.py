@@ -139,7 +139,7 @@ class ClaRule(Rule[ClaConfig]):
                                    before_reading_signatures=before_reading_signatures)
             await signatures.record_verdict(ctx.store, owner.id, ctx.installation_id, ctx.repo_full_name, number,
                                             waiting={i.user_id for i in verdict.unsigned}, relying=verdict.signed)
-        return Outcome(statuses=[render.status(verdict, config)],
+        return Outcome(statuses=[render.status(verdict, config, owner_login=owner.login, web_host=web_host(ctx))],
                        report=render.report(verdict, config, owner.login, web_host(ctx)))
 
     # -- merge queues --------------------------------------------------------------------------
@@ -159,7 +159,8 @@ class ClaRule(Rule[ClaConfig]):
             verdict = Verdict(incomplete=str(exc).split(";")[0])
         else:
             verdict = await assess(ctx, config, owner, commits, pr_author=None)
-        return Outcome(statuses=[render.status(verdict, config, sha=head)])
+        return Outcome(statuses=[render.status(verdict, config, sha=head, owner_login=owner.login,
+                                               web_host=web_host(ctx))])
 
     # -- command line --------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ part of the report."""
 
 from __future__ import annotations
 
-from bot.rule import ReportSection, StatusUpdate
+from bot.rule import DetailLink, DetailRow, FixBlock, ReportSection, StatusUpdate, VerdictDetails
 from rules.common.markdown import bullets, code_span, link_target, plural
 
 from .config import CommercialConfig
@@ -64,6 +64,40 @@ def render_section(ev: Evaluation, config: CommercialConfig) -> ReportSection:
 
 
 def decide_status(ev: Evaluation, config: CommercialConfig) -> StatusUpdate:
+    """The status, with every file and import behind it for the Details page."""
+    status = _decide(ev, config)
+    status.details = details(ev, config, status.description)
+    return status
+
+
+def details(ev: Evaluation, config: CommercialConfig, summary: str) -> VerdictDetails:
+    """Plain text (the page escapes it): each commercial file, forbidden import and unreadable file."""
+    approvers = who_may_approve(config).replace("`", "")
+    if ev.author_is_maintainer:
+        covered = f"the author, {ev.author}, is a commercial maintainer"
+    elif ev.approval is not None:
+        covered = f"approved by {ev.approval.approved_by}"
+    else:
+        covered = ""
+    rows = [DetailRow(kind="file", subject=f"{t.previous} → {t.path}" if t.previous else t.path,
+                      problem="in a commercial path" + (f": {covered}" if covered else ": not approved yet"),
+                      fix="" if covered else f"a commercial maintainer comments {APPROVE}") for t in ev.touches]
+    rows += [DetailRow(kind="import", subject=f"{i.file}:{i.line}", problem=f"{i.statement} imports {i.target}, "
+                       "which is commercial code; an approval does not cover it", fix="Remove the import.")
+             for i in ev.imports]
+    rows += [DetailRow(kind="file", subject=path, problem="GitHub gave no diff, so its imports cannot be checked",
+                       fix="Split the pull request.") for path in ev.unreadable]
+    fixes = []
+    if ev.touched and not covered:
+        fixes.append(FixBlock(title=f"A commercial maintainer ({approvers}) approves by commenting", text=APPROVE))
+    links = [DetailLink(label="Commercial licence", url=config.license_url)] if ev.touched else []
+    if ev.incomplete:
+        rows.insert(0, DetailRow(kind="error", subject="pull request", problem=ev.incomplete,
+                                 fix="Split the pull request."))
+    return VerdictDetails(summary=summary, rows=rows, fixes=fixes, links=links)
+
+
+def _decide(ev: Evaluation, config: CommercialConfig) -> StatusUpdate:
     """The status: the first thing to fix comes first (approval cannot cover imports)."""
     link = config.license_url if ev.touched else None
     if ev.incomplete:

@@ -8,8 +8,10 @@ out of it). The header to paste is rendered per file type and licence in a fence
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.rule import DetailRow, FixBlock, VerdictDetails
 
 from rules.common.markdown import code_span, plural
 from rules.common.markdown import fenced as fenced_block
@@ -46,8 +48,12 @@ def fenced(text: str, info: str = "") -> str:
     return fenced_block(text.rstrip("\n"), info)
 
 
-def describe(verdict: FileVerdict, copyright_template: str | None) -> str:
-    """Why one file fails, in a few words."""
+def _as_is(text: str) -> str:
+    return text
+
+
+def describe(verdict: FileVerdict, copyright_template: str | None, code: Callable[[str], str] = code) -> str:
+    """Why one file fails, in a few words (`code` quotes the file's own text: Markdown, or as is)."""
     if verdict.kind is VerdictKind.WRONG_LICENSE:
         text = f"declares {code(verdict.declared or '')}, expected {code(verdict.expected or '')}"
         if verdict.detail:
@@ -64,6 +70,7 @@ class Summary:
     description: str
     body: str
     failures: int
+    details: VerdictDetails = field(default_factory=lambda: VerdictDetails(summary=""))
 
 
 def summarize(verdicts: Sequence[FileVerdict], *, copyright_template: str | None, year: int) -> Summary:
@@ -77,9 +84,31 @@ def summarize(verdicts: Sequence[FileVerdict], *, copyright_template: str | None
             text = f"All {checked} files checked carry the expected licence header."
         else:
             text = "No changed file needs a licence header."
-        return Summary("success", text, text, 0)
-    return Summary("failure", _failure_description(failing), _failure_body(failing, checked, copyright_template, year),
-                   len(failing))
+        return Summary("success", text, text, 0, VerdictDetails(summary=text, rows=_skipped_rows(verdicts)))
+    description = _failure_description(failing)
+    return Summary("failure", description, _failure_body(failing, checked, copyright_template, year), len(failing),
+                   _failure_details(description, failing, verdicts, copyright_template, year))
+
+
+def _skipped_rows(verdicts: Sequence[FileVerdict]) -> list[DetailRow]:
+    return [DetailRow(kind="skipped file", subject=v.path, problem=v.message) for v in verdicts
+            if v.kind is VerdictKind.SKIPPED]
+
+
+def _failure_details(description: str, failing: Sequence[FileVerdict], verdicts: Sequence[FileVerdict],
+                     copyright_template: str | None, year: int) -> VerdictDetails:
+    """Every failing file with the exact header for it (the Details page; plain text, escaped there)."""
+    rows = []
+    for verdict in failing:
+        header, fix = "", ""
+        if verdict.language is not None and verdict.expected is not None:
+            header = header_for(verdict.language, verdict.expected, copyright_template, year).rstrip("\n")
+            fix = f"Put this {verdict.language.name} header at the top of the file:"
+        rows.append(DetailRow(kind="file", subject=verdict.path, problem=describe(verdict, copyright_template, _as_is),
+                              fix=fix, paste=header))
+    fixes = [FixBlock(title="Or insert every missing header at once, in your checkout",
+                      text="governance-bot headers check --fix")]
+    return VerdictDetails(summary=description, rows=rows + _skipped_rows(verdicts), fixes=fixes)
 
 
 def _failure_description(failing: Sequence[FileVerdict]) -> str:

@@ -66,7 +66,7 @@ class LicenseHeadersRule(Rule[LicenseHeadersConfig]):
                 needs_action=True))
         verdicts = await self.judge_files(ctx, config, files)
         summary = summarize(verdicts, copyright_template=config.copyright, year=dt.datetime.now(dt.timezone.utc).year)
-        return Outcome(statuses=[StatusUpdate(CONTEXT, summary.state, summary.description)],
+        return Outcome(statuses=[StatusUpdate(CONTEXT, summary.state, summary.description, details=summary.details)],
                        report=ReportSection(SECTION_TITLE, summary.body, needs_action=summary.state != "success"))
 
     async def judge_files(self, ctx: EventContext, config: LicenseHeadersConfig,

@@ -1,0 +1,29 @@
+"""Server-rendered pages: verdict pages behind the statuses' Details links, sign-in, the dashboard.
+
+No JavaScript and no front-end build: Jinja2 templates with autoescaping, one stylesheet,
+charts drawn as inline SVG on the server, and a Content-Security-Policy that allows nothing else.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from bot.rule import Rule
+    from bot.server import BotState
+
+
+def add_routes(app: web.Application, state: "BotState", rules: "Sequence[Rule]") -> None:
+    """Mount the pages on the bot's app (same process and port as /webhook)."""
+    from bot.web import page, verdict
+    from bot.web.auth import Auth
+    from bot.web.state import WEB_KEY, WebState
+
+    app[WEB_KEY] = WebState(settings=state.settings, store=state.store, queue=state.queue, github=state.github,
+                            auth=Auth(state.settings), rules=list(rules))
+    page.add_routes(app)
+    verdict.add_routes(app)

@@ -1,0 +1,123 @@
+"""A real browser for the web pages: headless Chromium driven by Selenium (Debian's chromium
+and chromium-driver at /usr/bin; `.ci/run` installs them).
+
+Selenium's calls block, and the bot under test runs on the test's own event loop, so every
+call goes through a thread (`await browser.get(...)`): the page's requests are then served
+while the browser waits. Screenshots go to `build/screenshots/` (ignored by git) for people
+to look at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+REQUIRE_ENV = "GOVERNANCE_REQUIRE_BROWSER"
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+         "--window-size=1280,1000")
+
+
+def browser_available() -> bool:
+    return os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)
+
+
+class Browser:
+    """The few Selenium calls the tests use, each run in a thread."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+
+    async def get(self, url: str) -> None:
+        await asyncio.to_thread(self.driver.get, url)
+
+    async def find(self, css: str):
+        from selenium.webdriver.common.by import By
+
+        return await asyncio.to_thread(self.driver.find_element, By.CSS_SELECTOR, css)
+
+    async def find_all(self, css: str) -> list:
+        from selenium.webdriver.common.by import By
+
+        return await asyncio.to_thread(self.driver.find_elements, By.CSS_SELECTOR, css)
+
+    async def text(self, css: str = "body") -> str:
+        element = await self.find(css)
+        return await asyncio.to_thread(lambda: element.text)
+
+    async def click(self, css: str) -> None:
+        element = await self.find(css)
+        await asyncio.to_thread(element.click)
+
+    async def click_link(self, text: str) -> None:
+        from selenium.webdriver.common.by import By
+
+        element = await asyncio.to_thread(self.driver.find_element, By.LINK_TEXT, text)
+        await asyncio.to_thread(element.click)
+
+    async def fill(self, css: str, value: str) -> None:
+        element = await self.find(css)
+        await asyncio.to_thread(element.clear)
+        await asyncio.to_thread(element.send_keys, value)
+
+    @property
+    def url(self) -> str:
+        return self.driver.current_url
+
+    async def source(self) -> str:
+        return await asyncio.to_thread(lambda: self.driver.page_source)
+
+    async def screenshot(self, name: str) -> Path:
+        """Save the whole page (not only the window) as build/screenshots/NAME.png."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+
+        def take() -> None:
+            width, height = self.driver.execute_script(
+                "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            shot = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+                "format": "png", "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": int(width), "height": min(int(height), 8000), "scale": 1}})
+            path.write_bytes(base64.b64decode(shot["data"]))
+
+        await asyncio.to_thread(take)
+        return path
+
+    async def console_errors(self) -> list[str]:
+        """Messages the page logged at SEVERE (CSP violations show up here)."""
+        logs = await asyncio.to_thread(self.driver.get_log, "browser")
+        return [entry["message"] for entry in logs if entry.get("level") == "SEVERE"]
+
+
+@pytest.fixture
+async def browser():
+    if not browser_available():
+        if os.environ.get(REQUIRE_ENV) == "1":
+            pytest.fail(f"{CHROMIUM} and {CHROMEDRIVER} are required ({REQUIRE_ENV}=1)")
+        pytest.skip("chromium and chromedriver are not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="governance-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={profile}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = await asyncio.to_thread(webdriver.Chrome, options=options, service=Service(CHROMEDRIVER))
+    try:
+        yield Browser(driver)
+    finally:
+        await asyncio.to_thread(driver.quit)
+        shutil.rmtree(profile, ignore_errors=True)
