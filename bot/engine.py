@@ -195,7 +195,7 @@ class Engine:
         default_sha = head or (await ctx.head_sha() if ctx.is_pull_request and ctx.number and any(
             s.sha is None for s in outcome.statuses) else None)
         # Stored before the statuses are posted, so a Details link works from the moment it appears.
-        await verdicts.record(ctx, outcome.statuses, default_sha, store=not self.dry_run)
+        await verdicts.record(ctx, outcome.statuses, default_sha)
         await apply.apply_statuses(ctx, outcome.statuses, default_sha)
         await apply.apply_labels(ctx, outcome)
         await apply.apply_people(ctx, outcome)

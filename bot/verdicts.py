@@ -95,8 +95,7 @@ async def is_private(ctx: "EventContext") -> bool:
     return True
 
 
-async def record(ctx: "EventContext", statuses: list[StatusUpdate], default_sha: str | None, *,
-                 store: bool = True) -> None:
+async def record(ctx: "EventContext", statuses: list[StatusUpdate], default_sha: str | None) -> None:
     """Point each status's Details link at its verdict page and store the verdict behind it.
 
     Without PUBLIC_URL (or a webhook secret) statuses keep the rule's own link and nothing is stored.
@@ -120,7 +119,7 @@ async def record(ctx: "EventContext", statuses: list[StatusUpdate], default_sha:
                      "number": ctx.number if ctx.is_pull_request else None, "sha": sha, "context": status.context,
                      "state": status.state, "description": status.description, "private": private,
                      "details": details.model_dump_json(), "recorded_at": now})
-    if not rows or not store:
+    if not rows:
         return
     async with ctx.store.transaction() as conn:
         for row in rows:
