@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import gidgethub
 import yaml
@@ -145,13 +145,15 @@ def load_text(text: str, rules: Sequence["Rule"]) -> LoadedConfig:
 _NOT_READABLE = frozenset({404, 403, 451})
 
 
-async def _fetch(gh: gidgethub.abc.GitHubAPI, repository: str) -> str | None:
+async def _fetch(gh: gidgethub.abc.GitHubAPI, repository: str, *, remember_absent: bool = True) -> str | None:
     """The rules file's text on the default branch, None if absent.
 
-    A present file is a conditional GET (ETag-cached, free when unchanged); an absent one is
-    remembered for a minute (`ABSENT_FILE_TTL`), as GitHub gives a 404 no ETag to revalidate.
+    A present file is a conditional GET (ETag-cached, free when unchanged). Without a
+    `RulesFileMemory`, an absent one is remembered for a minute by the client (`ABSENT_FILE_TTL`);
+    with one, the memory decides when to ask again (`remember_absent=False`).
     """
-    item = await get_if_present(gh, f"/repos/{repository}/contents/{RULES_PATH}", missing=_NOT_READABLE)
+    item = await get_if_present(gh, f"/repos/{repository}/contents/{RULES_PATH}", missing=_NOT_READABLE,
+                                remember=remember_absent)
     if not isinstance(item, dict) or item.get("type") != "file":
         return None
     if item.get("size", 0) > MAX_RULES_FILE_BYTES:
@@ -160,13 +162,30 @@ async def _fetch(gh: gidgethub.abc.GitHubAPI, repository: str) -> str | None:
     return base64.b64decode(content).decode("utf-8", "replace")
 
 
-async def load(gh: gidgethub.abc.GitHubAPI, owner: str, repository: str, rules: Sequence["Rule"]) -> LoadedConfig:
+class RulesFileSource(Protocol):
+    """Where `load` gets a file's text when something remembers them (`bot.rules_memory`)."""
+
+    async def versions(self, repositories: Iterable[str]) -> dict[str, int] | None: ...
+
+    async def read(self, repository: str, versions: dict[str, int] | None,
+                   fetch: Callable[[], Awaitable[str | None]]) -> str | None: ...
+
+
+async def load(gh: gidgethub.abc.GitHubAPI, owner: str, repository: str, rules: Sequence["Rule"], *,
+               memory: RulesFileSource | None = None) -> LoadedConfig:
     """The effective rules for `repository` (owner/name): repository file over org defaults."""
-    repo_text = await _fetch(gh, repository)
-    org_text = None
     org_repo = f"{owner}/.github"
+    versions = await memory.versions([repository, org_repo]) if memory is not None else None
+
+    async def text_of(name: str) -> str | None:
+        if memory is None:
+            return await _fetch(gh, name)
+        return await memory.read(name, versions, lambda: _fetch(gh, name, remember_absent=False))
+
+    repo_text = await text_of(repository)
+    org_text = None
     if repository.lower() != org_repo.lower() and (repo_text is None or "extends" not in repo_text or _extends(repo_text)):
-        org_text = await _fetch(gh, org_repo)
+        org_text = await text_of(org_repo)
     if repo_text is None and org_text is None:
         return LoadedConfig(exists=False)
     errors: list[str] = []

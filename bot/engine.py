@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import gidgethub
@@ -24,6 +24,7 @@ from bot.errors import PermanentFailure, RetryLater
 from bot.github import GitHubApp
 from bot.queue import DeliveryQueue
 from bot.rule import CommandHelp, DetailRow, FixBlock, Outcome, ReportSection, Rule, StatusUpdate, VerdictDetails
+from bot.rules_memory import RulesFileMemory
 from bot.settings import Settings
 from bot.store import Store
 
@@ -32,10 +33,19 @@ log = logging.getLogger(__name__)
 CONFIG_CONTEXT = "governance/config"
 PR_EVALUATION_ACTIONS = frozenset({"opened", "reopened", "synchronize", "edited", "ready_for_review"})
 REEVALUATE_EVENT = "governance.reevaluate"
+# Later events of a pull request that evaluate it when its head carries no governance status yet.
+RECONCILE_EVENTS = frozenset({"pull_request", "issue_comment"})
+# Webhook events the engine itself needs (the rules declare theirs): `push` keeps rules files fresh.
+WEBHOOK_EVENTS = ("pull_request", "issue_comment", "push")
 BUILTIN_COMMANDS = (
     CommandHelp("/recheck", "/recheck", "evaluate every rule on this pull request again", "anyone"),
     CommandHelp("/help", "/help", "list the commands this repository has on", "anyone"),
 )
+
+
+def webhook_events(rules: Iterable[Rule]) -> list[str]:
+    """Every webhook event the App subscribes to: the engine's own and each rule's (README, App manifest)."""
+    return sorted(set(WEBHOOK_EVENTS).union(*(rule.webhook_events for rule in rules)))
 
 
 def active_rules(config: LoadedConfig, rules: Sequence[Rule]) -> list[Rule]:
@@ -62,6 +72,7 @@ class Engine:
         self.settings = settings
         self.queue = queue
         self.config_override = config_override
+        self.rules_files = RulesFileMemory(store)
 
     async def process(self, delivery_id: str, event: str, payload: dict[str, Any]) -> Outcome | None:
         """Handle one delivery. Raises RetryLater/PermanentFailure for the queue to act on."""
@@ -71,6 +82,9 @@ class Engine:
         installation = payload.get("installation") or {}
         if event == "ping" or not isinstance(repository, dict) or not installation.get("id"):
             return None  # installation-level events: nothing to govern
+        if event == "push":  # only ever a rules-file change: no GitHub request, no rule runs
+            await self.rules_files.note_push(payload)
+            return None
         if not isinstance(repository.get("full_name"), str):
             raise PermanentFailure("payload.repository.full_name is missing")
         installation_id = int(installation["id"])
@@ -93,7 +107,7 @@ class Engine:
     async def _process(self, delivery_id: str, event: str, payload: dict[str, Any], gh) -> Outcome | None:
         ctx_config = self.config_override or await load(
             gh, (payload["repository"].get("owner") or {}).get("login") or payload["repository"]["full_name"].split("/")[0],
-            payload["repository"]["full_name"], self.rules)
+            payload["repository"]["full_name"], self.rules, memory=self.rules_files)
         if not ctx_config.exists:
             log.debug("no rules file; nothing to do")
             return None
@@ -106,6 +120,9 @@ class Engine:
             or any(c.name == "/recheck" for c in ctx.commands)
             or (ctx_config.valid and any(rule.starts_evaluation(ctx, ctx_config.section(rule.name))
                                          for rule in active_rules(ctx_config, self.rules))))
+        if not ctx.is_pr_evaluation and await self._never_evaluated(ctx):
+            log.info("the head of %s#%s has no governance status; evaluating it now", ctx.repo_full_name, ctx.number)
+            ctx.is_pr_evaluation = True
         if ctx.is_pr_evaluation:
             pr = await ctx.pull_request()
             if pr.get("state") != "open":
@@ -145,6 +162,20 @@ class Engine:
                 raise first
             raise RetryLater(f"{type(first).__name__}: {first}")
         return outcome
+
+    async def _never_evaluated(self, ctx: EventContext) -> bool:
+        """Whether this later event of an open pull request finds its head without any `governance/*`
+        status: its own events never reached the bot (down, and past GitHub's redelivery window),
+        so this event evaluates it. Events sent by bots (ours included) do not check.
+        """
+        if ctx.event not in RECONCILE_EVENTS or not ctx.is_pull_request or ctx.number is None \
+                or ctx.action == "closed" or is_bot(ctx.sender):
+            return False
+        pr = await ctx.pull_request()
+        if pr.get("state") != "open":
+            return False
+        combined = await ctx.gh.getitem(f"/repos/{ctx.repo_full_name}/commits/{pr['head']['sha']}/status?per_page=100")
+        return not any(str(s.get("context", "")).startswith("governance/") for s in combined.get("statuses", []))
 
     def _commands(self, ctx: EventContext) -> list[Command]:
         if ctx.event != "issue_comment" or ctx.comment is None or is_bot(ctx.comment.get("user") or ctx.sender):

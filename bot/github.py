@@ -220,13 +220,14 @@ def retry_delay(exc: gidgethub.HTTPException, attempt: int, base: float = 1.0) -
 
 
 async def get_if_present(gh: gidgethub.abc.GitHubAPI, url: str, *,
-                         missing: frozenset[int] = frozenset({404})) -> Any | None:
+                         missing: frozenset[int] = frozenset({404}), remember: bool = True) -> Any | None:
     """`gh.getitem(url)`, or None when GitHub answers with one of the `missing` statuses.
 
     That answer is remembered by the installation's client for ABSENT_FILE_TTL: a 404 has
     no ETag, so unlike a present file it cannot be revalidated for free on the next event.
+    `remember=False`: the caller keeps its own memory (the rules file: `bot.rules_memory`).
     """
-    absent = getattr(gh, "absent_files", None)
+    absent = getattr(gh, "absent_files", None) if remember else None
     if absent is not None and url in absent:
         return None
     try:

@@ -21,6 +21,7 @@ from tests.fake_ext_cla import (
     noreply,
     sha,
 )
+from tests.fake_ext_push import push
 from tests.harness import BotHarness, make_settings
 from tests.payloads import issue_comment_event, pull_request_event
 
@@ -360,13 +361,14 @@ async def test_a_version_bump_requires_signing_again_unless_accepted(fake, bot):
     await evaluate(fake, bot, 1)
     assert cla_status(fake, pr)["state"] == "success"
 
-    fake.set_file(REPO, ".github/governance.yml", RULES + "  version: 2\n")
+    await bot.deliver_and_settle("push", push(fake, REPO, {".github/governance.yml": RULES + "  version: 2\n"}))
     await evaluate(fake, bot, 1, "synchronize")
     status = cla_status(fake, pr)
     assert status["state"] == "failure" and "dana" in status["description"]
     assert "(version 2)" in the_report(fake, 1)
 
-    fake.set_file(REPO, ".github/governance.yml", RULES + "  version: 2\n  accepts: ['1']\n")
+    await bot.deliver_and_settle("push", push(fake, REPO, {
+        ".github/governance.yml": RULES + "  version: 2\n  accepts: ['1']\n"}))
     await evaluate(fake, bot, 1, "synchronize")
     assert cla_status(fake, pr)["state"] == "success"
 
@@ -605,7 +607,9 @@ async def test_ordinary_comments_cost_no_api_reads_for_the_cla(fake, bot):
     await evaluate(fake, bot, 1)
     fake.clear_requests()
     await comment(fake, bot, 1, "dana", body="Looks good to me")
-    assert not [r for r in fake.requests if "/commits" in r.path or r.path == "/graphql"]
+    # (The head's combined status is read: a PR without governance statuses would be evaluated now.)
+    assert not [r for r in fake.requests if "/commits" in r.path and not r.path.endswith("/status")
+                or "/compare/" in r.path or r.path == "/graphql"]
     assert fake.writes() == []
 
 

@@ -14,6 +14,7 @@ from rules.commercial.approvals import commercial_approvals
 from rules.commercial.boundary import CommercialPaths, ForbiddenImport
 from rules.commercial.evaluation import Approval, Evaluation, Touch, commercial_touches, files_digest
 from rules.commercial.report import CONTEXT, code, decide_status, render_section
+from tests.fake_ext_push import push
 from tests.harness import BotHarness, make_settings
 from tests.payloads import issue_comment_event, pull_request_event
 
@@ -252,7 +253,7 @@ async def test_approver_no_longer_maintainer_drops_the_approval(fake, bot):
     pr = open_pr(fake, [changed("ee/billing.py", "x = 1")])
     await comment(fake, bot, "/approve-commercial", author="carol")
     assert status(fake, pr)["state"] == "success"
-    fake.set_file(REPO, ".github/governance.yml", RULES_FILE.replace('"carol"', '"dave"'))
+    await bot.deliver_and_settle("push", push(fake, REPO, {".github/governance.yml": RULES_FILE.replace('"carol"', '"dave"')}))
     await evaluate(fake, bot, action="synchronize")
     assert status(fake, pr)["state"] == "failure"
 

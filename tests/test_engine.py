@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from tests.fake_ext_push import push
 from tests.fakegithub import FakeGitHub
 from tests.harness import BotHarness, make_settings
 from tests.payloads import issue_comment_event, pull_request_event
@@ -83,7 +86,7 @@ async def test_invalid_rules_file_fails_config_status_and_names_the_field(fake, 
     assert len(reports) == 1 and "probe.titel_prefix: unknown key" in reports[0]["body"]
 
     # Fixed on the default branch: the next event clears it.
-    fake.set_file(REPO, ".github/governance.yml", RULES_FILE)
+    await bot.deliver_and_settle("push", push(fake, REPO, {".github/governance.yml": RULES_FILE}))
     await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "synchronize"))
     assert fake.latest_status(REPO, pr["head"]["sha"], "governance/config")["state"] == "success"
     assert "titel_prefix" not in report_comments(fake)[0]["body"]
@@ -122,37 +125,28 @@ async def test_org_defaults_alone_switch_rules_on(fake, bot):
     assert fake.latest_status(REPO, pr["head"]["sha"], "governance/probe")["state"] == "failure"
 
 
-async def test_second_event_rereads_rules_file_with_a_304(fake, bot):
-    setup_repo(fake)
-    await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1))
-    fake.clear_requests()
-    await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "synchronize"))
-    reads = [r for r in fake.requests if r.path == f"/repos/{REPO}/contents/.github/governance.yml"]
-    assert reads and all(r.status == 304 for r in reads)
+async def test_an_absent_rules_file_is_asked_for_again_after_an_hour(fake, bot, monkeypatch):
+    """A push creating the file normally ends the absence at once; the hour is the backstop for a lost push."""
+    import types
 
-
-async def test_an_absent_org_rules_file_is_asked_for_once_a_minute(fake, bot, monkeypatch):
-    """A 404 has no ETag to revalidate: without remembering it, every event would spend a request."""
+    import bot.rules_memory as rules_memory
+    clock = [1000.0]
+    monkeypatch.setattr(rules_memory, "time", types.SimpleNamespace(monotonic=lambda: clock[0], time=lambda: 0.0))
     setup_repo(fake)
     org_file = "/repos/acme/.github/contents/.github/governance.yml"
     for action in ("opened", "synchronize", "edited"):
         await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, action))
     assert [r.status for r in fake.requests if r.path == org_file] == [404]
 
-    import cachetools
-
-    import bot.github as github_module
-    clock = [0.0]
-    monkeypatch.setattr(github_module, "_absent_cache", lambda: cachetools.TTLCache(
-        maxsize=10, ttl=github_module.ABSENT_FILE_TTL, timer=lambda: clock[0]))
-    bot.state.github._absent_files.clear()  # the next client gets the controllable clock
-    fake.clear_requests()
-    await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "synchronize"))
-    clock[0] += github_module.ABSENT_FILE_TTL + 1
-    fake.add_repo("acme/.github")
+    fake.add_repo("acme/.github")  # created without the App seeing the push
     fake.set_file("acme/.github", ".github/governance.yml", "probe:\n  note: ' (org note)'\n")
+    clock[0] += rules_memory.ABSENT_TTL - 1
+    await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "synchronize"))
+    assert [r.status for r in fake.requests if r.path == org_file] == [404]
+    clock[0] += 2
     await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "synchronize"))
     assert [r.status for r in fake.requests if r.path == org_file] == [404, 200]
+    assert "(org note)" in report_comments(fake)[0]["body"]
 
 
 async def test_twenty_concurrent_deliveries_for_one_pr_give_one_report(fake, bot):
@@ -256,10 +250,16 @@ async def comment(fake, bot, body: str, author: str = "dana", number: int = 1):
     return created
 
 
+def bot_replies(fake, number: int = 1) -> list[str]:
+    """The bot's comments other than its report (a PR never evaluated gets one on its next event)."""
+    return [c["body"] for c in fake.comments(REPO, number)
+            if c["user"]["type"] == "Bot" and not c["body"].startswith("<!-- governance-bot:report -->")]
+
+
 async def test_help_lists_the_commands_this_repository_has_on(fake, bot):
     setup_repo(fake)
     await comment(fake, bot, "/help")
-    replies = [c["body"] for c in fake.comments(REPO, 1) if c["user"]["type"] == "Bot"]
+    replies = bot_replies(fake)
     assert len(replies) == 1
     assert "/recheck" in replies[0] and "/probe" in replies[0]
 
@@ -269,7 +269,7 @@ async def test_command_without_permission_gets_one_short_reply(fake, bot):
     fake.set_permission(REPO, "tess", "triage")
     await comment(fake, bot, "/probe", author="eve")
     await comment(fake, bot, "/probe", author="tess")
-    replies = [c["body"] for c in fake.comments(REPO, 1) if c["user"]["type"] == "Bot"]
+    replies = bot_replies(fake)
     assert replies == ["@eve `/probe` needs triage permission.", "hello"]
 
 
@@ -278,7 +278,7 @@ async def test_commands_in_code_blocks_quotes_and_from_bots_do_nothing(fake, bot
     await comment(fake, bot, "Try this:\n```\n/help\n```\n> /help\n")
     fake.add_user("helper[bot]", type="Bot")
     await comment(fake, bot, "/help", author="helper[bot]")
-    assert [c for c in fake.comments(REPO, 1) if c["user"]["type"] == "Bot" and c["user"]["login"] != "helper[bot]"] == []
+    assert [c for c in bot_replies(fake) if "/recheck" in c] == []
 
 
 async def test_edited_comment_runs_only_new_commands(fake, bot):
@@ -289,7 +289,7 @@ async def test_edited_comment_runs_only_new_commands(fake, bot):
     created["body"] = "/probe\n/help"
     await bot.deliver_and_settle("issue_comment", issue_comment_event(
         fake, REPO, 1, created, "edited", previous_body=previous))
-    replies = [c["body"] for c in fake.comments(REPO, 1) if c["user"]["type"] == "Bot"]
+    replies = bot_replies(fake)
     assert replies[0] == "hello" and len(replies) == 2 and "/recheck" in replies[1]
 
 
@@ -299,6 +299,39 @@ async def test_recheck_evaluates_the_pull_request_again(fake, bot):
     pr["title"] = "feat: fixed without an event"
     await comment(fake, bot, "/recheck", author="someone")
     assert fake.latest_status(REPO, pr["head"]["sha"], "governance/probe")["state"] == "success"
+
+
+@pytest.mark.parametrize("event", ["labeled", "comment"])
+async def test_a_pr_whose_events_never_arrived_is_evaluated_on_its_next_event(fake, bot, event):
+    """Opened while the bot was down and past GitHub's redelivery window: no governance status at all."""
+    pr = setup_repo(fake)
+    if event == "comment":
+        await comment(fake, bot, "Any news?", author="someone")
+    else:
+        await bot.deliver_and_settle("pull_request", pull_request_event(
+            fake, REPO, 1, "labeled", sender="dana", label={"name": "bug"}))
+    assert fake.latest_status(REPO, pr["head"]["sha"], "governance/probe")["state"] == "failure"
+    assert fake.latest_status(REPO, pr["head"]["sha"], "governance/config")["state"] == "success"
+    assert len(report_comments(fake)) == 1
+
+
+async def test_a_pr_already_evaluated_or_closed_or_a_bots_event_does_not_evaluate(fake, bot):
+    pr = setup_repo(fake)
+    fake.add_user("helper[bot]", type="Bot")
+    await bot.deliver_and_settle("pull_request", pull_request_event(
+        fake, REPO, 1, "labeled", sender="helper[bot]", label={"name": "bug"}))
+    pr["state"] = "closed"
+    await bot.deliver_and_settle("pull_request", pull_request_event(
+        fake, REPO, 1, "labeled", sender="dana", label={"name": "bug"}))
+    assert fake.writes() == []
+
+    pr["state"] = "open"
+    await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1))
+    pr["title"] = "feat: changed without an event"
+    fake.clear_requests()
+    await comment(fake, bot, "Any news?", author="someone")
+    assert fake.latest_status(REPO, pr["head"]["sha"], "governance/probe")["state"] == "failure"
+    assert fake.writes() == []
 
 
 async def test_head_moved_during_evaluation_is_not_posted_for_the_old_head(fake, bot):
