@@ -247,11 +247,15 @@ async def test_an_unlinked_commit_fails_naming_its_short_sha_and_author(fake, bo
     assert "@dana" in body  # dana has not signed either
 
 
-async def test_an_unsigned_noreply_co_author_fails_without_an_api_lookup(fake, bot):
+async def test_a_noreply_co_author_is_resolved_through_github_before_it_is_named(fake, bot):
     setup_repo(fake)
     fake.add_user("dana")
     fake.add_user("bob")
-    message = f"Pair on it\n\nCo-authored-by: Bob B <{noreply(fake, 'bob')}>"
+    fake.add_user("carol")
+    carol_id = fake.user("carol")["id"]
+    # A noreply address is text: `CAROL_ID+mallory` names no account GitHub knows, so nobody is @mentioned for it.
+    message = (f"Pair on it\n\nCo-authored-by: Bob B <{noreply(fake, 'bob')}>\n"
+               f"Co-authored-by: M <{carol_id}+mallory@users.noreply.github.com>")
     co = commit_by(fake, "dana", message=message)
     pr = open_pr(fake, 1, "dana", commits=[co])
     await comment(fake, bot, 1, "dana")
@@ -259,8 +263,26 @@ async def test_an_unsigned_noreply_co_author_fails_without_an_api_lookup(fake, b
     await evaluate(fake, bot, 1, "synchronize")
     status = cla_status(fake, pr)
     assert status["state"] == "failure" and status["description"].startswith("bob must sign")
-    assert f"@bob (co-author of `{co['sha'][:7]}`)" in the_report(fake, 1)
-    assert not [r for r in fake.requests if r.path == "/graphql"]
+    body = the_report(fake, 1)
+    assert f"@bob (co-author of `{co['sha'][:7]}`)" in body
+    assert f"`{co['sha'][:7]}` by M (co-author)" in body
+    assert "mallory" not in body and "@carol" not in body
+    assert [r for r in fake.requests if r.path == "/graphql"]
+
+
+async def test_the_report_mentions_a_handful_of_people_and_names_the_rest(fake, bot):
+    setup_repo(fake)
+    fake.add_user("dana")
+    people = [f"dev{i}" for i in range(8)]
+    trailers = "\n".join(f"Co-authored-by: {p} <{noreply(fake, p)}>" for p in people)
+    co = commit_by(fake, "dana", message=f"Crowd\n\n{trailers}")
+    open_pr(fake, 1, "dana", commits=[co])
+    await comment(fake, bot, 1, "dana")
+    body = the_report(fake, 1)
+    mentioned = [p for p in people if f"@{p} (" in body]
+    assert mentioned == people[:5]
+    for p in people[5:]:
+        assert f"- {p} (co-author" in body  # named, not notified
 
 
 async def test_co_author_emails_are_resolved_through_github(fake, bot):

@@ -7,9 +7,13 @@ name: a renamed account stays the same person, and writing someone's name into a
 cannot borrow their signature.
 
 A git identity GitHub links to no account cannot sign; its commit is reported as
-*unlinked* with its short SHA and the git name. Co-author emails are resolved the way
-GitHub itself does (GraphQL `Commit.authors`), except GitHub noreply addresses, which
-carry the account id and need no API call.
+*unlinked* with its short SHA and the git name. Co-author emails, noreply addresses
+included, are resolved the way GitHub itself does (GraphQL `Commit.authors`): a trailer
+is text anyone can write, and `999+somebody@users.noreply...` need not be somebody's.
+
+Commit messages are contributor text: trailers are found by a line scanner (linear in
+the message) over at most the last `MAX_MESSAGE_CHARS` of each message, where git puts
+its trailers.
 """
 
 from __future__ import annotations
@@ -29,12 +33,9 @@ ROLE_CO_AUTHOR = "co-author"
 GRAPHQL_BATCH = 50  # commits per GraphQL query (each asks for up to 100 authors)
 MAX_AUTHORS_PER_COMMIT = 100
 
-_CO_AUTHOR_TRAILER = re.compile(
-    r"^[ \t]*co-authored-by[ \t]*:[ \t]*(?P<name>[^<>\r\n]*?)[ \t]*<(?P<email>[^<>\s]+)>[ \t]*$",
-    re.IGNORECASE | re.MULTILINE)
-_NOREPLY = re.compile(
-    r"^(?P<id>\d{1,19})\+(?P<login>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?)@users\.noreply\.(?P<host>.+)$",
-    re.IGNORECASE)
+MAX_MESSAGE_CHARS = 64 * 1024  # trailers are read from this much of a message's end
+_TRAILER_KEY = "co-authored-by"
+_BLANKS = " \t"
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -78,13 +79,11 @@ class Involvement:
     unlinked: list[UnlinkedCommit] = field(default_factory=list)
     pending: list[PendingCoAuthor] = field(default_factory=list)
 
-    def add(self, user_id: int, login: str, role: str, sha: str | None, *, authoritative: bool = True) -> None:
-        """Record an account. A login read from the API replaces one guessed from a noreply address."""
+    def add(self, user_id: int, login: str, role: str, sha: str | None) -> None:
+        """Record an account (every login here was read from GitHub's API)."""
         identity = self.identities.get(user_id)
         if identity is None:
             identity = self.identities[user_id] = Identity(user_id, login)
-        elif authoritative:
-            identity.login = login
         identity.involve(role, sha)
 
     def add_unlinked(self, sha: str, name: str, role: str) -> None:
@@ -94,12 +93,11 @@ class Involvement:
 
 
 def noreply_host(api_url: str) -> str:
-    """The web host of this deployment, which GitHub's noreply addresses use.
+    """The web host of this deployment (for links such as its email settings page).
 
     GitHub Enterprise Server serves its API at `https://HOST/api/v3` (the same test the
     settings use for GraphQL); GHE.com at `https://api.SUBDOMAIN.ghe.com`; anything else
-    is github.com. A noreply address of another deployment names an account there, not
-    here, so it is not trusted without asking GitHub.
+    is github.com.
     """
     parts = urlsplit(api_url)
     host = (parts.hostname or "").lower()
@@ -110,23 +108,34 @@ def noreply_host(api_url: str) -> str:
     return "github.com"
 
 
-def noreply_account(email: str, host: str) -> tuple[int, str] | None:
-    """`ID+login@users.noreply.HOST` → (id, login); older login-only addresses need GitHub."""
-    match = _NOREPLY.match(email.strip())
-    if match is None or match["host"].lower() != host.lower():
+def _trailer(line: str) -> tuple[str, str] | None:
+    """`Co-authored-by: Name <email>` → (name, email); None for any other line. Linear in the line."""
+    text = line.strip(_BLANKS + "\r")
+    if text[:len(_TRAILER_KEY)].lower() != _TRAILER_KEY:
         return None
-    return int(match["id"]), match["login"]
+    rest = text[len(_TRAILER_KEY):].lstrip(_BLANKS)
+    if not rest.startswith(":") or not rest.endswith(">"):
+        return None
+    rest = rest[1:]
+    opening = rest.find("<")
+    if opening < 0 or rest.find(">") != len(rest) - 1:
+        return None
+    name, email = rest[:opening], rest[opening + 1:-1]
+    if not email or "<" in email or any(c.isspace() for c in email):
+        return None
+    return name.strip(_BLANKS), email
 
 
 def co_author_trailers(message: str | None) -> list[tuple[str, str]]:
     """(name, email) of each `Co-authored-by:` line, in order, one per email."""
+    text = (message or "")[-MAX_MESSAGE_CHARS:]
     seen: set[str] = set()
     found: list[tuple[str, str]] = []
-    for match in _CO_AUTHOR_TRAILER.finditer(message or ""):
-        email = match["email"]
-        if email.lower() not in seen:
-            seen.add(email.lower())
-            found.append((match["name"].strip(), email))
+    for line in text.split("\n"):
+        trailer = _trailer(line)
+        if trailer is not None and trailer[1].lower() not in seen:
+            seen.add(trailer[1].lower())
+            found.append(trailer)
     return found
 
 
@@ -137,19 +146,18 @@ def _account(value: Any) -> dict[str, Any] | None:
     return None
 
 
-def collect(pr_author: dict[str, Any] | None, commits: list[dict[str, Any]], *, co_authors: bool,
-            host: str) -> Involvement:
+def collect(pr_author: dict[str, Any] | None, commits: list[dict[str, Any]], *, co_authors: bool) -> Involvement:
     """Everyone involved in `commits` (REST commit objects) plus the PR author, without API calls."""
     found = Involvement()
     author = _account(pr_author)
     if author is not None:
         found.add(author["id"], author["login"], ROLE_PR_AUTHOR, None)
     for commit in commits:
-        _collect_commit(found, commit, co_authors=co_authors, host=host)
+        _collect_commit(found, commit, co_authors=co_authors)
     return found
 
 
-def _collect_commit(found: Involvement, commit: dict[str, Any], *, co_authors: bool, host: str) -> None:
+def _collect_commit(found: Involvement, commit: dict[str, Any], *, co_authors: bool) -> None:
     sha = str(commit.get("sha") or "")
     git = commit.get("commit") or {}
     git_author = git.get("author") or {}
@@ -174,12 +182,7 @@ def _collect_commit(found: Involvement, commit: dict[str, Any], *, co_authors: b
     if not co_authors:
         return
     for name, email in co_author_trailers(git.get("message")):
-        if email.lower() == author_email:
-            continue
-        account = noreply_account(email, host)
-        if account is not None:
-            found.add(account[0], account[1], ROLE_CO_AUTHOR, sha, authoritative=False)
-        else:
+        if email.lower() != author_email:
             found.pending.append(PendingCoAuthor(sha, name or email.split("@")[0], email))
 
 

@@ -20,6 +20,7 @@ from .identities import Identity, UnlinkedCommit
 STATUS_CONTEXT = "governance/cla"
 REPORT_TITLE = "Contributor License Agreement"
 MAX_LISTED = 50
+MAX_MENTIONS = 5  # @mentions per report: a commit's trailers cannot make the bot notify a crowd
 MAX_DESCRIPTION = 140
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
@@ -128,6 +129,11 @@ def details(verdict: Verdict, config: ClaConfig, owner_login: str, web_host: str
     return VerdictDetails(summary=description(verdict, config), rows=rows, fixes=fixes, links=links)
 
 
+def _person(identity: Identity, mention: bool) -> str:
+    """`@login` for the first few (GitHub resolved every one of them), the rest as plain text."""
+    return f"@{identity.login}" if mention else escape_markdown(identity.login)
+
+
 def _involvement(identity: Identity) -> str:
     roles = list(identity.roles)
     shas = ", ".join(f"`{sha[:7]}`" for sha in identity.commits[:3])
@@ -151,7 +157,8 @@ def report(verdict: Verdict, config: ClaConfig, owner_login: str, web_host: str)
     if verdict.unsigned:
         parts.append(f"Before this can be merged, everyone involved must sign the {document} "
                      f"(version {escape_markdown(config.version)}).")
-        lines = bullets([f"@{i.login} ({_involvement(i)})" for i in verdict.unsigned], MAX_LISTED)
+        lines = bullets([f"{_person(i, n < MAX_MENTIONS)} ({_involvement(i)})"
+                         for n, i in enumerate(verdict.unsigned)], MAX_LISTED)
         parts.append("**Not signed yet:**\n" + "\n".join(lines))
         parts.append("To sign, each of you comments on this pull request with exactly this text "
                      f"(once is enough for every repository of **{escape_markdown(owner_login)}**):\n\n"

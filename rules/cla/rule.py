@@ -176,7 +176,7 @@ async def assess(ctx: "EventContext", config: ClaConfig, owner: Owner, commits: 
                  pr_author: dict[str, Any] | None,
                  before_reading_signatures: Callable[[list[Identity]], Awaitable[None]] | None = None) -> Verdict:
     """Who has not signed, and which commits nobody can sign for."""
-    found = collect(pr_author, commits, co_authors=config.co_authors, host=web_host(ctx))
+    found = collect(pr_author, commits, co_authors=config.co_authors)
     await settle_co_authors(ctx, found)
     candidates = [i for i in found.identities.values() if allowlisted(i.login, config.allowlist) is None]
     if before_reading_signatures is not None:

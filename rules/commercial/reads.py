@@ -4,9 +4,9 @@ say which Go module a file belongs to."""
 from __future__ import annotations
 
 import posixpath
-import re
 
 from bot.context import EventContext
+from rules.common.linear import compile_linear
 
 
 async def blob_text(ctx: EventContext, sha: str) -> str | None:
@@ -21,7 +21,7 @@ async def text_at(ctx: EventContext, path: str, ref: str) -> str | None:
     return None if data is None else data.decode("utf-8", "replace")
 
 
-_GO_MODULE = re.compile(r"^\s*module\s+\"?([^\s\"/][^\s\"]*)\"?", re.MULTILINE)
+_GO_MODULE = compile_linear(r"(?m)^[ \t]*module\s+\"?([^\s\"/][^\s\"]*)\"?")
 
 
 async def go_modules(ctx: EventContext, path: str, ref: str) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ triage's size label (generated lines say nothing about review effort)."""
 
 from __future__ import annotations
 
-import re
+from rules.common.linear import compile_linear
 
 __all__ = ["GENERATED_SCAN_CHARS", "GENERATED_SCAN_LINES", "is_generated"]
 
@@ -16,12 +16,13 @@ GENERATED_SCAN_CHARS = 16 * 1024
 # Written in pieces so that this module's own text does not carry a marker.
 _AT = "@"
 _NOT = "NOT"
+# RE2: file heads are contributor text (`code generated` repeated on one line was quadratic).
 _GENERATED_MARKERS = (
-    re.compile(_AT + r"generated\b"),
-    re.compile(r"\bDO " + _NOT + r" EDIT\b"),
-    re.compile(r"\bcode generated\b.*\bdo " + _NOT + r" edit\b", re.IGNORECASE),
-    re.compile("<" + r"auto-generated\b", re.IGNORECASE),
-    re.compile(r"\bthis file (?:is|was) (?:auto-?generated|automatically generated)\b", re.I),
+    compile_linear(_AT + r"generated\b"),
+    compile_linear(r"\bDO " + _NOT + r" EDIT\b"),
+    compile_linear(r"(?i)\bcode generated\b.*\bdo " + _NOT + r" edit\b"),
+    compile_linear("(?i)<" + r"auto-generated\b"),
+    compile_linear(r"(?i)\bthis file (?:is|was) (?:auto-?generated|automatically generated)\b"),
 )
 
 

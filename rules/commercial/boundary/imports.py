@@ -7,18 +7,20 @@ Go), resolves them to repository paths and reports the ones that land in a
 commercial path.
 
 Resolution is always by path (``free/x`` never matches ``ee/``, ``ee_utils``
-is not ``ee``). All regular expressions are simple, non-nested and applied to
-lines capped at :data:`MAX_LINE_CHARS` characters.
+is not ``ee``). Patches are contributor text: every pattern here is RE2
+(:mod:`rules.common.linear`), so matching is linear in the line, and lines are capped at
+:data:`rules.common.diff.MAX_LINE_CHARS` characters.
 """
 
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rules.common.diff import PatchLine, parse_patch
+from rules.common.linear import IDENTIFIER, compile_linear
 
 from .paths import LANG_GO, LANG_JS, LANG_PYTHON, CommercialPaths, normalize_repo_path
 
@@ -141,16 +143,19 @@ def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
 # Python
 # ---------------------------------------------------------------------------
 
-_PY_DOTTED = r"[^\W\d]\w*(?:\s*\.\s*[^\W\d]\w*)*"
-_PY_IMPORT_RE = re.compile(r"import\s+(.+)")
-_PY_FROM_RE = re.compile(r"from(?:\s+|(?=\.))(\.*)\s*(" + _PY_DOTTED + r")?\s+import\b\s*(.*)")
-_PY_FROM_DOTS_RE = re.compile(r"from\s*(\.+)\s*import\b\s*(.*)")
-_PY_DOTTED_RE = re.compile(_PY_DOTTED)
-_PY_NAME_RE = re.compile(r"[^\W\d]\w*")
-_PY_COMPOUND_RE = re.compile(r"(?:(?:try|else|finally)\s*|(?:except|if|elif|with|for|while)\b[^:]*):\s*")
-_PY_DYNAMIC_RE = re.compile(
-    r"(?:\b__import__|\bimport_module)\s*\(\s*(?:name\s*=\s*)?[rbuRBU]?(['\"])([^'\"\n]{1,%d})\1(\s*,\s*[^)]*)?" % _MAX_SPEC
+_PY_DOTTED = IDENTIFIER + r"(?:\s*\.\s*" + IDENTIFIER + r")*"
+_PY_IMPORT_RE = compile_linear(r"import\s+(.+)")
+# ``from`` then dots (``from .x``, ``from . x``), an optional dotted module, ``import``, the names.
+_PY_FROM_RE = compile_linear(r"from(?:\s+(\.*)|(\.+))\s*(" + _PY_DOTTED + r")?\s+import\b\s*(.*)")
+_PY_FROM_DOTS_RE = compile_linear(r"from\s*(\.+)\s*import\b\s*(.*)")
+_PY_DOTTED_RE = compile_linear(_PY_DOTTED)
+_PY_NAME_RE = compile_linear(IDENTIFIER)
+_PY_COMPOUND_RE = compile_linear(r"(?:(?:try|else|finally)\s*|(?:except|if|elif|with|for|while)\b[^:]*):\s*")
+_PY_DYNAMIC_RE = compile_linear(
+    r"(?:\b__import__|\bimport_module)\s*\(\s*(?:name\s*=\s*)?[rbuRBU]?"
+    r"(?:'([^'\"\n]{1,%d})'|\"([^'\"\n]{1,%d})\")(\s*,\s*[^)]*)?" % (_MAX_SPEC, _MAX_SPEC)
 )
+_WHITESPACE_RE = compile_linear(r"\s+")
 
 
 def _py_outside_strings(text: str) -> Iterator[tuple[int, str]]:
@@ -331,14 +336,14 @@ def _python_refs(
                 dots = ""
                 module = ""
                 tail = ""
-                if fm and (fm.group(1) or fm.group(2)):
-                    dots, module, tail = fm.group(1) or "", fm.group(2) or "", fm.group(3)
+                if fm and (fm.group(1) or fm.group(2) or fm.group(3)):
+                    dots, module, tail = fm.group(1) or fm.group(2) or "", fm.group(3) or "", fm.group(4)
                 else:
                     fd = _PY_FROM_DOTS_RE.match(stmt)
                     if not fd:
                         continue
                     dots, tail = fd.group(1), fd.group(2)
-                module = re.sub(r"\s+", "", module)
+                module = _WHITESPACE_RE.sub("", module)
                 targets = resolve_python_module(module, file_path, level=len(dots), python_roots=roots)
                 if not targets:
                     continue
@@ -360,14 +365,14 @@ def _python_refs(
                     dm = _PY_DOTTED_RE.match(part.strip())
                     if not dm:
                         continue
-                    module = re.sub(r"\s+", "", dm.group(0))
+                    module = _WHITESPACE_RE.sub("", dm.group(0))
                     targets = resolve_python_module(module, file_path, python_roots=roots)
                     if targets:
                         ref = ImportRef(pl.new_line or 0, _statement(pl.text), module, targets, LANG_PYTHON)
                         yield ref, (), None
         if added:
             for dm in _PY_DYNAMIC_RE.finditer(code):
-                spec = dm.group(2).strip()
+                spec = (dm.group(1) if dm.group(1) is not None else dm.group(2)).strip()
                 rest = spec.lstrip(".")
                 level = len(spec) - len(rest)
                 if rest and not _PY_DOTTED_RE.fullmatch(rest):
@@ -385,15 +390,22 @@ def _python_refs(
 # JavaScript / TypeScript
 # ---------------------------------------------------------------------------
 
-_Q = r"(['\"])([^'\"\n]{1,%d})\1" % _MAX_SPEC
-_JS_FROM_RE = re.compile(r"(?<![\w$.])from\s*" + _Q)
-_JS_SIDE_EFFECT_RE = re.compile(r"(?:^|[;{}])\s*import\s*" + _Q)
-_JS_CALL_RE = re.compile(
-    r"(?<![\w$.])(?:import|require(?:\s*\.\s*resolve)?)\s*\(\s*(?:(['\"])([^'\"\n]{1,%d})\1|`([^`$\n]{1,%d})`)"
-    % (_MAX_SPEC, _MAX_SPEC)
+# A quoted specifier: group 1 (single quotes) or group 2 (double quotes).
+_Q = r"(?:'([^'\"\n]{1,%d})'|\"([^'\"\n]{1,%d})\")" % (_MAX_SPEC, _MAX_SPEC)
+_NOT_AFTER_NAME = r"(?:^|[^\pL\pN_$.])"  # RE2 has no lookbehind: the character before is matched
+_JS_FROM_RE = compile_linear(_NOT_AFTER_NAME + r"from\s*" + _Q)
+_JS_SIDE_EFFECT_RE = compile_linear(r"(?:^|[;{}])\s*import\s*" + _Q)
+_JS_CALL_RE = compile_linear(
+    _NOT_AFTER_NAME + r"(?:import|require(?:\s*\.\s*resolve)?)\s*\(\s*(?:" + _Q + r"|`([^`$\n]{1,%d})`)"
+    % _MAX_SPEC
 )
-_JS_REFERENCE_RE = re.compile(r"^\s*///\s*<reference\s+path\s*=\s*" + _Q)
-_JS_STAR_FROM_RE = re.compile(r"^\*\s*from\s*['\"]")
+_JS_REFERENCE_RE = compile_linear(r"^\s*///\s*<reference\s+path\s*=\s*" + _Q)
+_JS_STAR_FROM_RE = compile_linear(r"^\*\s*from\s*['\"]")
+
+
+def _quoted(m: Any) -> str:
+    """The specifier of a match: its one group that matched (single, double or back quotes)."""
+    return next((value for value in m.groups() if value is not None), "")
 
 
 def _alias_values(value: str | Sequence[str]) -> list[str]:
@@ -491,18 +503,14 @@ def _js_refs(file_path: str, lines: list[PatchLine], aliases: AliasMap) -> list[
         specs: list[str] = []
         rm = _JS_REFERENCE_RE.match(text)
         if rm:
-            specs.append(rm.group(2))
+            specs.append(_quoted(rm))
         elif stripped.startswith(("//", "/*")) or (
             stripped.startswith("*") and not _JS_STAR_FROM_RE.match(stripped)
         ):
             continue
         else:
-            for m in _JS_FROM_RE.finditer(text):
-                specs.append(m.group(2))
-            for m in _JS_SIDE_EFFECT_RE.finditer(text):
-                specs.append(m.group(2))
-            for m in _JS_CALL_RE.finditer(text):
-                specs.append(m.group(2) if m.group(2) is not None else m.group(3))
+            for regex in (_JS_FROM_RE, _JS_SIDE_EFFECT_RE, _JS_CALL_RE):
+                specs.extend(_quoted(m) for m in regex.finditer(text))
         seen: set[str] = set()
         for spec in specs:
             if spec in seen:
@@ -518,12 +526,14 @@ def _js_refs(file_path: str, lines: list[PatchLine], aliases: AliasMap) -> list[
 # Go
 # ---------------------------------------------------------------------------
 
-_GO_SINGLE_RE = re.compile(r'^\s*import\s+(?:[\w.]+\s+)?"([^"\s]{1,%d})"' % _MAX_SPEC)
-_GO_BLOCK_OPEN_RE = re.compile(r"^\s*import\s*\(")
-_GO_BLOCK_ENTRY_RE = re.compile(r'^\s*(?:[\w.]+\s+)?"([^"\s]{1,%d})"\s*;?\s*(?://.*|/\*.*\*/\s*)?$' % _MAX_SPEC)
-_GO_INDENTED_ENTRY_RE = re.compile(r'^\s+(?:[\w.]+\s+)?"([^"\s]{1,%d})"\s*;?\s*(?://.*|/\*.*\*/\s*)?$' % _MAX_SPEC)
-_GO_QUOTED_RE = re.compile(r'"([^"\s]{1,%d})"' % _MAX_SPEC)
-_GO_DECL_RE = re.compile(r"^(?:package|func|type|var|const)\b")
+_GO_NAME = r"[\pL\pN_.]+"
+_GO_SINGLE_RE = compile_linear(r'^\s*import\s+(?:%s\s+)?"([^"\s]{1,%d})"' % (_GO_NAME, _MAX_SPEC))
+_GO_BLOCK_OPEN_RE = compile_linear(r"^\s*import\s*\(")
+_GO_ENTRY_TAIL = r'"([^"\s]{1,%d})"\s*;?\s*(?://.*|/\*.*\*/\s*)?$' % _MAX_SPEC
+_GO_BLOCK_ENTRY_RE = compile_linear(r"^\s*(?:%s\s+)?" % _GO_NAME + _GO_ENTRY_TAIL)
+_GO_INDENTED_ENTRY_RE = compile_linear(r"^\s+(?:%s\s+)?" % _GO_NAME + _GO_ENTRY_TAIL)
+_GO_QUOTED_RE = compile_linear(r'"([^"\s]{1,%d})"' % _MAX_SPEC)
+_GO_DECL_RE = compile_linear(r"^(?:package|func|type|var|const)\b")
 
 
 def resolve_go_import(import_path: str, go_module: str | None = None, module_dir: str = "") -> tuple[str, ...]:
