@@ -47,11 +47,11 @@ from tests.payloads import pull_request_event  # noqa: E402
 RULES_FILE = "probe:\n  title_prefix: feat\n"
 PR_AUTHOR = "dana"
 
-# Lifts per-installation write pacing (WRITES_PER_MINUTE / WRITE_BURST) for capacity runs.
-UNPACED = {"WRITES_PER_MINUTE": "1000000", "WRITE_BURST": "1000000"}
+# Lifts the per-installation write windows (WRITES_PER_MINUTE / WRITES_PER_HOUR) for capacity runs.
+UNPACED = {"WRITES_PER_MINUTE": "1000000", "WRITES_PER_HOUR": "1000000"}
 
 # Settings the benchmark owns; inherited values would change what is measured.
-_OWNED_PREFIXES = ("GITHUB_", "DATABASE_URL", "WORKERS", "WRITES_PER_MINUTE", "WRITE_BURST", "LOG_", "HOST", "PORT",
+_OWNED_PREFIXES = ("GITHUB_", "DATABASE_URL", "WORKERS", "WRITES_PER_MINUTE", "WRITES_PER_HOUR", "LOG_", "HOST", "PORT",
                    "LEASE_SECONDS", "MAX_ATTEMPTS", "RETRY_BASE_SECONDS", "SHUTDOWN_GRACE_SECONDS", "MAX_BODY_BYTES")
 
 # What the server process runs: the probe rule registered (as tests/test_process.py does), optional

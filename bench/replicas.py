@@ -8,7 +8,7 @@ installations (the probe rule fails every PR, so a PR's first evaluation writes 
 a label and the report comment; later ones read and find nothing to change), arriving in
 installation-interleaved order and split evenly over the replicas as a load balancer would.
 
-Per-installation write pacing is lifted (WRITES_PER_MINUTE/WRITE_BURST), so the figures measure
+Per-installation write windows are lifted (WRITES_PER_MINUTE/WRITES_PER_HOUR), so the figures measure
 the bot and the queue; in production GitHub's ~80 writes a minute per installation bounds
 write-heavy bursts of any one installation whatever the number of replicas.
 
@@ -42,7 +42,7 @@ from tests.pg import TEST_DATABASE, PostgresServer, find_bin_dir  # noqa: E402
 
 ACTIONS = ("opened", "synchronize", "edited", "reopened")
 # Settings this benchmark sets itself; inherited values would change what is measured.
-OWNED_PREFIXES = ("GITHUB_", "DATABASE_URL", "WORKERS", "WRITES_PER_MINUTE", "WRITE_BURST", "LOG_", "HOST", "PORT",
+OWNED_PREFIXES = ("GITHUB_", "DATABASE_URL", "WORKERS", "WRITES_PER_MINUTE", "WRITES_PER_HOUR", "LOG_", "HOST", "PORT",
                   "LEASE_SECONDS", "MAX_ATTEMPTS", "RETRY_BASE_SECONDS", "SHUTDOWN_GRACE_SECONDS", "BENCH_")
 SENDERS_PER_REPLICA = 10
 

@@ -27,6 +27,7 @@ from bot.rule import CommandHelp, DetailRow, FixBlock, Outcome, ReportSection, R
 from bot.rules_memory import RulesFileMemory
 from bot.settings import Settings
 from bot.store import Store
+from bot.writewindow import WindowFull
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +90,9 @@ class Engine:
             raise PermanentFailure("payload.repository.full_name is missing")
         installation_id = int(installation["id"])
         gh = await self.github.client(installation_id)
-        pacer = self.github.pacer(installation_id)
+        window = self.github.window(installation_id)
         try:
-            await pacing.take_up(self.store, installation_id, pacer, save=not self.dry_run)
+            await pacing.take_up(self.store, installation_id, window, save=not self.dry_run)
             return await self._process(delivery_id, event, payload, gh)
         except gidgethub.BadRequest as exc:
             status = int(exc.status_code)
@@ -102,7 +103,7 @@ class Engine:
             raise RetryLater(f"GitHub answered {int(exc.status_code)}") from None
         finally:
             # Before the delivery is marked done: after that the installation may move to another replica.
-            await pacing.hand_on(self.store, installation_id, pacer, save=not self.dry_run)
+            await pacing.hand_on(self.store, installation_id, window, save=not self.dry_run)
 
     async def _process(self, delivery_id: str, event: str, payload: dict[str, Any], gh) -> Outcome | None:
         ctx_config = self.config_override or await load(
@@ -135,6 +136,9 @@ class Engine:
         rules = [rule for rule in active if rule.wants(ctx)]
         results = await asyncio.gather(*(rule.handle(ctx, ctx_config.section(rule.name)) for rule in rules),
                                        return_exceptions=True)
+        window_full = next((r for r in results if isinstance(r, WindowFull)), None)
+        if window_full is not None:  # the installation may not write now: the whole delivery waits, as is
+            raise window_full
         sections: dict[str, ReportSection | None] = {}
         failures: list[BaseException] = []
         for rule, result in zip(rules, results):

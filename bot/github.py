@@ -6,8 +6,9 @@
   when `x-ratelimit-remaining` is 0, else exponential backoff; 5xx are retried.
   A wait longer than a worker should block becomes `RetryLater`, which reschedules
   the delivery instead of holding a worker.
-- Writes are paced per installation (`WritePacer`), so one busy installation never
-  holds up the others.
+- Writes go through the installation's `WriteWindow` (never concurrent, GitHub's minute
+  and hour limits kept exactly); a full window hands the delivery back (`WindowFull`)
+  instead of holding a worker, so one busy installation never holds up the others.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from gidgethub import apps
 from bot import metrics
 from bot.errors import PermanentFailure, RetryLater
 from bot.logsetup import register_secret
+from bot.writewindow import Clock, WindowFull, WriteWindow
 
 log = logging.getLogger(__name__)
 
@@ -44,74 +46,11 @@ ABSENT_FILE_TTL = 60.0
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
-class WritePacer:
-    """Per-installation pacing of writes: never concurrent, bursts under GitHub's ceilings.
-
-    A token bucket (`burst` writes at once, then `per_minute` sustained) behind a lock;
-    a secondary-rate-limit answer pauses this installation until `resume_at`.
-    """
-
-    def __init__(self, per_minute: float = 80.0, burst: float = 20.0) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = burst
-        self.tokens = burst
-        self.updated = time.monotonic()
-        self.resume_at = 0.0
-        self.lock = asyncio.Lock()
-        self.holders = 0  # deliveries of this installation in progress in this process
-        self.touched = False  # written through (or paused) since this process created it
-        self.loading: asyncio.Future[None] | None = None  # a saved state being read (bot.pacing)
-
-    def _refill(self, now: float) -> None:
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
-
-    def snapshot(self) -> tuple[float, float, float]:
-        """(tokens, as of, paused until), the times on the wall clock, for another replica."""
-        offset = time.time() - time.monotonic()
-        return self.tokens, self.updated + offset, self.resume_at + offset if self.resume_at else 0.0
-
-    def restore(self, tokens: float, as_of: float, resume_at: float) -> None:
-        """Continue from a snapshot another replica saved (see `bot.pacing`)."""
-        offset = time.time() - time.monotonic()
-        self.tokens = min(self.capacity, max(0.0, tokens))
-        self.updated = min(as_of - offset, time.monotonic())
-        self.resume_at = max(0.0, resume_at - offset) if resume_at else 0.0
-
-    def pause(self, seconds: float) -> None:
-        now = time.monotonic()
-        self._refill(now)  # so `updated` dates this change too
-        self.touched = True
-        self.resume_at = max(self.resume_at, now + seconds)
-
-    async def acquire(self) -> None:
-        """Wait for this installation's turn to write; caller must `release()`."""
-        await self.lock.acquire()
-        try:
-            while True:
-                now = time.monotonic()
-                if now < self.resume_at:
-                    await asyncio.sleep(self.resume_at - now)
-                    continue
-                self._refill(now)
-                if self.tokens >= 1:
-                    self.tokens -= 1
-                    self.touched = True
-                    return
-                await asyncio.sleep((1 - self.tokens) / self.rate)
-        except BaseException:
-            self.lock.release()
-            raise
-
-    def release(self) -> None:
-        self.lock.release()
-
-
 class InstallationClient(gidgethub.aiohttp.GitHubAPI):
     """gidgethub's client for one installation, with metrics, pacing and retry policy."""
 
     def __init__(self, session: aiohttp.ClientSession, *, token: str, installation_id: int, base_url: str,
-                 graphql_url: str, cache: cachetools.LRUCache, pacer: WritePacer,
+                 graphql_url: str, cache: cachetools.LRUCache, window: WriteWindow,
                  dry_run_writes: list[tuple[str, str, Any]] | None = None, backoff_base: float = 1.0,
                  absent_files: cachetools.TTLCache | None = None) -> None:
         super().__init__(session, USER_AGENT, oauth_token=token, base_url=base_url, cache=cache)
@@ -120,7 +59,7 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
         self.backoff_base = backoff_base
         self.installation_id = installation_id
         self.graphql_url = graphql_url
-        self.pacer = pacer
+        self.window = window
         self.request_count = 0
         self.dry_run_writes = dry_run_writes
 
@@ -131,7 +70,7 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
             self.dry_run_writes.append((method, path, json.loads(body) if body else None))
             return 200, {"content-type": "application/json"}, b"{}"
         if is_write:
-            await self.pacer.acquire()
+            await self.window.acquire()
         try:
             self.request_count += 1
             try:
@@ -141,7 +80,7 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
                 raise RetryLater(f"GitHub unreachable: {type(exc).__name__}") from None
         finally:
             if is_write:
-                self.pacer.release()
+                self.window.release()
         metrics.github_api_calls.labels(method, str(status)).inc()
         remaining = response_headers.get("x-ratelimit-remaining")
         if remaining is not None and remaining.isdigit():
@@ -157,7 +96,10 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
             raise RetryLater(f"{method} {_path(url)} still failing after {attempt} attempts: {exception.status_code}",
                              delay=wait) from None
         if _is_secondary_limit(exception):
-            self.pacer.pause(wait)
+            until = self.window.pause(wait)
+            if wait > self.window.max_inline_wait:  # hand the delivery back; the installation waits, no worker does
+                raise WindowFull(self.installation_id, until, reason="paused by GitHub (secondary rate limit)",
+                                 counts_attempt=True, clock=self.window.clock) from None
         if wait > MAX_INLINE_WAIT:
             raise RetryLater(f"rate limited on {method} {_path(url)}; retry in {wait:.0f}s", delay=wait) from None
         log.info("%s %s answered %s; retrying in %.1fs", method, _path(url), int(exception.status_code), wait)
@@ -250,10 +192,11 @@ def _expiry_ttu(_key: int, value: tuple[str, float], now: float) -> float:
 
 
 class GitHubApp:
-    """Process-wide GitHub access: one ClientSession, token and ETag caches, pacers."""
+    """Process-wide GitHub access: one ClientSession, token and ETag caches, write windows."""
 
     def __init__(self, *, app_id: str | None, private_key: str | None, api_url: str, graphql_url: str,
-                 writes_per_minute: float = 80.0, write_burst: float = 20.0, backoff_base: float = 1.0) -> None:
+                 writes_per_minute: int = 80, writes_per_hour: int = 500, backoff_base: float = 1.0,
+                 clock: Clock = time.time) -> None:
         self.backoff_base = backoff_base
         self.app_id = app_id
         self.private_key = private_key
@@ -265,10 +208,11 @@ class GitHubApp:
         self._token_locks: dict[int, asyncio.Lock] = {}
         self._etag_caches: cachetools.LRUCache = cachetools.LRUCache(maxsize=2_000)
         self._absent_files: cachetools.LRUCache = cachetools.LRUCache(maxsize=2_000)
-        self._pacers: dict[int, WritePacer] = {}
+        self._windows: dict[int, WriteWindow] = {}
         self.dry_run_writes: list[tuple[str, str, Any]] | None = None
         self.writes_per_minute = writes_per_minute
-        self.write_burst = write_burst
+        self.writes_per_hour = writes_per_hour
+        self.clock = clock
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -280,11 +224,12 @@ class GitHubApp:
         if self._session is not None:
             await self._session.close()
 
-    def pacer(self, installation_id: int) -> WritePacer:
-        pacer = self._pacers.get(installation_id)
-        if pacer is None:
-            pacer = self._pacers[installation_id] = WritePacer(self.writes_per_minute, self.write_burst)
-        return pacer
+    def window(self, installation_id: int) -> WriteWindow:
+        window = self._windows.get(installation_id)
+        if window is None:
+            window = self._windows[installation_id] = WriteWindow(
+                self.writes_per_minute, self.writes_per_hour, clock=self.clock, installation_id=installation_id)
+        return window
 
     def signing_key(self) -> Any:
         """The App key, parsed once. Given the PEM text, PyJWT parses and checks the RSA key on
@@ -337,6 +282,6 @@ class GitHubApp:
             absent = self._absent_files[installation_id] = _absent_cache()
         return InstallationClient(
             self.session, token=token, installation_id=installation_id, base_url=self.api_url,
-            graphql_url=self.graphql_url, cache=cache, pacer=self.pacer(installation_id),
+            graphql_url=self.graphql_url, cache=cache, window=self.window(installation_id),
             dry_run_writes=self.dry_run_writes, backoff_base=self.backoff_base, absent_files=absent,
         )

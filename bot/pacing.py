@@ -1,12 +1,17 @@
-"""Write pacing that follows an installation from replica to replica (PostgreSQL).
+"""An installation's write window, shared through the database.
 
-Routing keeps one installation's deliveries on one replica at a time, so its writes are
-never concurrent and one in-memory token bucket paces them. When the installation moves
-to another replica, that replica's bucket would start full (a second burst) and would not
-know of a secondary-rate-limit pause GitHub had just imposed. So the bucket travels with
-the work: a replica taking up an installation it holds no delivery of loads the last
-saved state, and saves it after each delivery, before the delivery is marked done and the
-installation can move. With SQLite there is one process, and nothing to share.
+Two things leave the process:
+
+- `ready_at` (SQLite and PostgreSQL): when an installation's window is full, or GitHub paused
+  it, its row says until when; claims skip the installation's deliveries until then
+  (`bot.queue`), so no worker is handed work that could only wait.
+- the window itself (PostgreSQL): routing keeps one installation's deliveries on one replica
+  at a time, so its writes are never concurrent and one in-memory `WriteWindow` counts them.
+  When the installation moves, the next replica would otherwise start with an empty window
+  (a second minute's worth) and know nothing of a pause GitHub had just imposed. So a replica
+  taking up an installation it holds no delivery of merges in the saved window, and saves it
+  after each delivery, before the delivery is marked done and the installation can move.
+  With SQLite there is one process, and nothing more to share.
 """
 
 from __future__ import annotations
@@ -15,75 +20,75 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Float, Table, select
+from sqlalchemy import select
 
-from bot.github import WritePacer
-from bot.store import Store, metadata
+from bot.store import Store, installation_writes
+from bot.writewindow import WriteWindow
 
 log = logging.getLogger(__name__)
 
-installation_pacing = Table(
-    "installation_pacing",
-    metadata,
-    Column("installation_id", BigInteger, primary_key=True),
-    Column("tokens", Float, nullable=False),
-    Column("as_of", Float, nullable=False),  # wall clock
-    Column("resume_at", Float, nullable=False),  # wall clock; 0: not paused
-)
 
-
-async def take_up(store: Store, installation_id: int, pacer: WritePacer, *, save: bool = True) -> None:
-    """Before a delivery: continue from the saved bucket if no other delivery here holds it.
+async def take_up(store: Store, installation_id: int, window: WriteWindow, *, save: bool = True) -> None:
+    """Before a delivery: continue from the saved window if no other delivery here holds it.
 
     Always pair with `hand_on` (in a `finally`), which undoes the hold even if this fails.
     A second delivery arriving while the first is still reading waits for that read, so it
-    cannot spend tokens that the read then overwrites.
+    cannot write before the saved history is known.
     """
-    pacer.holders += 1
+    window.holders += 1
     if not (store.is_postgres and save):
         return
-    if pacer.holders > 1:  # the local bucket is current, or about to be
-        if pacer.loading is not None and not pacer.loading.done():
-            await asyncio.shield(pacer.loading)
+    if window.holders > 1:  # the local window is current, or about to be
+        if window.loading is not None and not window.loading.done():
+            await asyncio.shield(window.loading)
         return
-    pacer.loading = asyncio.get_running_loop().create_future()
+    window.loading = asyncio.get_running_loop().create_future()
     try:
         row = await _saved(store, installation_id)
-        # A local bucket newer than the saved one (its save failed, or arrived late) is kept.
-        if row is not None and (not pacer.touched or row.as_of > pacer.snapshot()[1]):
-            pacer.restore(row.tokens, row.as_of, row.resume_at)
+        if row is not None:
+            window.merge(row.stamps or b"", row.resume_at, row.as_of)
     finally:
-        pacer.loading.set_result(None)
+        window.loading.set_result(None)
 
 
 async def _saved(store: Store, installation_id: int) -> Any:
-    t = installation_pacing.c
+    t = installation_writes.c
     try:
         async with store.engine.connect() as conn:
-            return (await conn.execute(select(t.tokens, t.as_of, t.resume_at).where(
+            return (await conn.execute(select(t.stamps, t.resume_at, t.as_of).where(
                 t.installation_id == installation_id))).first()
-    except Exception as exc:  # pacing state is a refinement: the local bucket still paces
-        log.warning("could not read installation %s's write pacing (%s)", installation_id, type(exc).__name__)
+    except Exception as exc:  # the local window still paces this replica's writes
+        log.warning("could not read installation %s's write window (%s)", installation_id, type(exc).__name__)
         return None
 
 
-async def hand_on(store: Store, installation_id: int, pacer: WritePacer, *, save: bool = True) -> None:
-    """After a delivery: save the bucket for whichever replica works for the installation next.
+async def hand_on(store: Store, installation_id: int, window: WriteWindow, *, save: bool = True) -> None:
+    """After a delivery: publish when the installation may write next, and (PostgreSQL) its window.
 
-    The save only replaces an older one: two deliveries' saves committing out of order
-    leave the newer state.
+    On SQLite only a full window is written (claims need to know); on PostgreSQL the window is
+    saved for whichever replica works for the installation next. A save only replaces an older
+    one: two deliveries' saves committing out of order leave the newer state.
     """
-    pacer.holders = max(0, pacer.holders - 1)
-    if not (store.is_postgres and save):
+    window.holders = max(0, window.holders - 1)
+    if not save:
         return
-    tokens, as_of, resume_at = pacer.snapshot()
-    values = {"installation_id": installation_id, "tokens": tokens, "as_of": as_of, "resume_at": resume_at}
-    insert = store.insert(installation_pacing).values(**values)
+    ready_at = window.ready_at()
+    if not store.is_postgres and ready_at <= window.clock():
+        return
+    if not store.is_postgres:
+        values: dict[str, Any] = {"installation_id": installation_id, "ready_at": ready_at,
+                                  "resume_at": window.resume_at, "as_of": window.as_of}
+    elif not window.touched:
+        return  # nothing new to say (it wrote nothing here)
+    else:
+        values = {"installation_id": installation_id, "ready_at": ready_at, "stamps": window.pack(),
+                  "resume_at": window.resume_at, "as_of": window.as_of}
+    insert = store.insert(installation_writes).values(**values)
     stmt = insert.on_conflict_do_update(
         index_elements=["installation_id"], set_={k: v for k, v in values.items() if k != "installation_id"},
-        where=installation_pacing.c.as_of <= insert.excluded.as_of)
+        where=installation_writes.c.as_of <= insert.excluded.as_of)
     try:
         async with store.transaction() as conn:
             await conn.execute(stmt)
     except Exception as exc:  # never turn a delivery's outcome into a failure over this
-        log.warning("could not save installation %s's write pacing (%s)", installation_id, type(exc).__name__)
+        log.warning("could not save installation %s's write window (%s)", installation_id, type(exc).__name__)

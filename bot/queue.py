@@ -7,6 +7,10 @@ replica per installation at a time" (so the in-process write pacing of an instal
 holds across replicas); a claim holds a lease that the worker renews, so work held by a
 dead process returns to the queue when its lease expires.
 
+Claims skip an installation whose write window is full (`installation_writes.ready_at`,
+see bot.pacing) and take deliveries in turn order (`fair_turns`): one installation flooding
+the queue does not push another's deliveries behind its whole backlog.
+
 On PostgreSQL the claim runs under a transaction-scoped advisory lock: claims are
 serialised across every replica, so the "nobody else holds this subject/installation"
 checks are exact (row locks alone, e.g. FOR UPDATE SKIP LOCKED, cannot see a competing
@@ -24,18 +28,21 @@ import random
 import socket
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, text, update
 
 from bot.listen import notify
-from bot.store import Store, deliveries
+from bot.store import Store, deliveries, installation_writes
 from bot.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
 _CLAIM_LOCK_KEY = 7_402_117_002
+# How far apart, in turn order, one installation's waiting deliveries are placed (see `fair_turns`).
+TURN_SPACING = 1.0
 
 
 @dataclass(frozen=True)
@@ -80,16 +87,42 @@ def owner_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def _row(delivery_id: str, event: str, payload: dict[str, Any], raw: str | None = None) -> dict[str, Any]:
-    """A new `deliveries` row, queued now."""
+def _row(delivery_id: str, event: str, payload: dict[str, Any], raw: str | None = None, *,
+         now: float) -> dict[str, Any]:
+    """A new `deliveries` row, queued now (its turn is set when it is stored: `fair_turns`)."""
     action, installation_id, repository = describe(event, payload)
-    now = time.time()
     return dict(
         id=delivery_id, event=event, action=action, installation_id=installation_id,
         repository=repository, subject=subject_of(event, payload),
         payload=raw if raw is not None else json.dumps(payload), received_at=now,
-        state="queued", attempts=0, available_at=now,
+        state="queued", attempts=0, available_at=now, turn_at=now,
     )
+
+
+async def fair_turns(conn: Any, rows: list[dict[str, Any]]) -> None:
+    """Give each new delivery its turn: its arrival, but at least TURN_SPACING after the last turn of
+    its installation's deliveries still waiting (start-time fair queuing, per installation).
+
+    Claims walk turns in order, so an installation that queues 500 deliveries at once has them
+    spread over 500 s of turns, and one arriving from another installation meanwhile is taken
+    next, not after the 500. An installation with nothing waiting starts afresh at its arrival.
+    """
+    ids = {row["installation_id"] for row in rows if row["installation_id"] is not None}
+    last: dict[int, float] = {}
+    if ids:
+        d = deliveries.c
+        last = {inst: turn for inst, turn in (await conn.execute(
+            select(d.installation_id, func.max(d.turn_at))
+            .where(d.installation_id.in_(ids), d.state == "queued").group_by(d.installation_id))).all()
+            if turn is not None}
+    for row in rows:
+        installation_id = row["installation_id"]
+        if installation_id is None:
+            continue
+        previous = last.get(installation_id)
+        if previous is not None:
+            row["turn_at"] = max(row["received_at"], previous + TURN_SPACING)
+        last[installation_id] = row["turn_at"]
 
 
 class GroupCommit:
@@ -144,6 +177,7 @@ class GroupCommit:
         Building and sending one INSERT per row was most of a webhook's time inside the write
         transaction, and every other webhook waited behind it.
         """
+        await fair_turns(conn, rows)
         if not conn.dialect.insert_executemany_returning:  # SQLite before 3.35
             return [await self._store(conn, values) for values in rows]
         stmt = self.store.insert(deliveries).on_conflict_do_nothing(index_elements=["id"]).returning(deliveries.c.id)
@@ -169,16 +203,18 @@ class GroupCommit:
         requeued = await conn.execute(
             update(deliveries)
             .where(deliveries.c.id == values["id"], deliveries.c.state == "failed")
-            .values(state="queued", attempts=0, available_at=values["available_at"], lease_owner=None,
-                    lease_until=None, payload=values["payload"])
+            .values(state="queued", attempts=0, available_at=values["available_at"], turn_at=values["turn_at"],
+                    lease_owner=None, lease_until=None, payload=values["payload"])
         )
         return requeued.rowcount == 1
 
 
 class DeliveryQueue:
     def __init__(self, store: Store, *, lease_seconds: float = 60.0, max_attempts: int = 6,
-                 retry_base_seconds: float = 2.0, per_installation: int | None = None) -> None:
+                 retry_base_seconds: float = 2.0, per_installation: int | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.store = store
+        self.clock = clock  # wall-clock seconds; the write windows' clock (tests and benches advance it)
         # At most this many of this process's workers on one installation, so an installation whose
         # writes are being paced (or that floods us) leaves the other workers to everybody else.
         self.per_installation = per_installation
@@ -195,14 +231,14 @@ class DeliveryQueue:
         A delivery id already queued, in progress or done is a duplicate; one that
         failed is GitHub's redelivery and is queued again.
         """
-        accepted = await self._group_commit.submit(_row(delivery_id, event, payload, raw))
+        accepted = await self._group_commit.submit(_row(delivery_id, event, payload, raw, now=self.clock()))
         if accepted:
             self.wakeup.notify()
         return accepted
 
     async def enqueue_in(self, conn: Any, delivery_id: str, event: str, payload: dict[str, Any]) -> bool:
         """`enqueue` inside the caller's transaction: stored if, and only if, that commits."""
-        accepted = (await self._group_commit.store_rows(conn, [_row(delivery_id, event, payload)]))[0]
+        accepted = (await self._group_commit.store_rows(conn, [_row(delivery_id, event, payload, now=self.clock())]))[0]
         if accepted:
             await notify(self.store, conn)
         return accepted
@@ -215,9 +251,10 @@ class DeliveryQueue:
 
         Claimable: queued and due, or processing under an expired lease (its owner died),
         and neither its subject held by anyone, nor its installation held by *another*
-        owner (deliveries without a subject or installation are free).
+        owner or waiting for its write window (deliveries without a subject or installation
+        are free). Among those, the earliest turn (`fair_turns`).
         """
-        now = time.time()
+        now = self.clock()
         d = deliveries.alias("d")
         p = deliveries.alias("p")
         i = deliveries.alias("i")
@@ -242,17 +279,21 @@ class DeliveryQueue:
                 .scalar_subquery()
             )
             installation_elsewhere = installation_elsewhere | (held_here >= self.per_installation)
-        free = (d.c.subject.is_(None) | ~subject_busy) & (d.c.installation_id.is_(None) | ~installation_elsewhere)
+        w = installation_writes.c
+        window_full = select(w.installation_id).where(w.installation_id == d.c.installation_id, w.ready_at > now).exists()
+        free = (d.c.subject.is_(None) | ~subject_busy) & (
+            d.c.installation_id.is_(None) | ~(installation_elsewhere | window_full))
         # Two lookups that stop at the first free row instead of sorting every ready row: a lease that
-        # expired (its owner died; rare, few rows), else the oldest queued delivery, walked in arrival
-        # order on ix_deliveries_queue. The cost of a claim no longer grows with the backlog.
+        # expired (its owner died; rare, few rows), else the queued delivery of the earliest turn, walked
+        # in turn order on ix_deliveries_turn. The cost of a claim does not grow with the backlog (rows
+        # of installations waiting for their window are stepped over, one index probe each).
         expired = (
             select(d.c.id).where(d.c.state == "processing", d.c.lease_until < now, free)
             .order_by(d.c.received_at).limit(1)
         ).scalar_subquery()
         queued = (
             select(d.c.id).where(d.c.state == "queued", d.c.available_at <= now, free)
-            .order_by(d.c.received_at).limit(1)
+            .order_by(d.c.turn_at).limit(1)
         ).scalar_subquery()
         candidate = func.coalesce(expired, queued)
         stmt = (
@@ -286,7 +327,7 @@ class DeliveryQueue:
                 update(deliveries)
                 .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == self.owner,
                        deliveries.c.state == "processing")
-                .values(lease_until=time.time() + self.lease_seconds)
+                .values(lease_until=self.clock() + self.lease_seconds)
             )
         return (result.rowcount or 0) == 1
 
@@ -295,7 +336,7 @@ class DeliveryQueue:
             await conn.execute(
                 update(deliveries)
                 .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == self.owner)
-                .values(state="done", finished_at=time.time(), lease_owner=None, lease_until=None, last_error=None)
+                .values(state="done", finished_at=self.clock(), lease_owner=None, lease_until=None, last_error=None)
             )
             await notify(self.store, conn)  # its subject and installation are free for any replica now
 
@@ -303,11 +344,11 @@ class DeliveryQueue:
         """Record a failure; returns True if the delivery is now final (`failed`)."""
         final = permanent or delivery.attempts >= self.max_attempts
         if final:
-            values: dict[str, Any] = dict(state="failed", finished_at=time.time())
+            values: dict[str, Any] = dict(state="failed", finished_at=self.clock())
         else:
             backoff = self.retry_base_seconds * (2 ** (delivery.attempts - 1))
             backoff = min(backoff, 600.0) * random.uniform(0.8, 1.2)
-            values = dict(state="queued", available_at=time.time() + max(backoff, delay or 0.0))
+            values = dict(state="queued", available_at=self.clock() + max(backoff, delay or 0.0))
         async with self.store.transaction() as conn:
             await conn.execute(
                 update(deliveries)
@@ -319,13 +360,26 @@ class DeliveryQueue:
             self.wakeup.notify()
         return final
 
+    async def defer(self, delivery: Delivery, until: float, reason: str) -> None:
+        """Hand a delivery back until `until` without counting the attempt: its installation's write
+        window is full (not a failure), so it runs again, once, when the window has room."""
+        async with self.store.transaction() as conn:
+            await conn.execute(
+                update(deliveries)
+                .where(deliveries.c.id == delivery.id, deliveries.c.lease_owner == self.owner)
+                .values(state="queued", available_at=until, lease_owner=None, lease_until=None,
+                        attempts=deliveries.c.attempts - 1, last_error=reason[:2000])
+            )
+            await notify(self.store, conn)  # its subject is free again
+        self.wakeup.notify()
+
     async def release_mine(self) -> int:
         """Give back work this process holds (shutdown); the attempt is not counted."""
         async with self.store.transaction() as conn:
             result = await conn.execute(
                 update(deliveries)
                 .where(deliveries.c.lease_owner == self.owner, deliveries.c.state == "processing")
-                .values(state="queued", lease_owner=None, lease_until=None, available_at=time.time(),
+                .values(state="queued", lease_owner=None, lease_until=None, available_at=self.clock(),
                         attempts=deliveries.c.attempts - 1)
             )
             if result.rowcount:
@@ -337,7 +391,7 @@ class DeliveryQueue:
 
         Their ids then no longer count as duplicates; GitHub offers redelivery for a few days
         only, so a retention of two weeks keeps the dedupe promise with room to spare."""
-        cutoff = time.time() - older_than_seconds
+        cutoff = self.clock() - older_than_seconds
         async with self.store.transaction() as conn:
             result = await conn.execute(deliveries.delete().where(
                 deliveries.c.state.in_(("done", "failed")), deliveries.c.finished_at < cutoff))

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +31,7 @@ from bot.rule import Rule
 from bot.settings import Settings
 from bot.store import Store
 from bot.workers import WorkerPool
+from bot.writewindow import Clock
 
 log = logging.getLogger(__name__)
 
@@ -143,17 +145,19 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
                         headers={"X-Content-Type-Options": "nosniff"})
 
 
-def build_state(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp | None = None) -> BotState:
+def build_state(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp | None = None,
+                clock: Clock = time.time) -> BotState:
+    """`clock`: wall-clock seconds for write windows and the queue (tests and benches advance it)."""
     store = Store(settings.database_url)
     queue = DeliveryQueue(store, lease_seconds=settings.lease_seconds, max_attempts=settings.max_attempts,
                           retry_base_seconds=settings.retry_base_seconds,
-                          per_installation=max(1, settings.workers // 2))
+                          per_installation=max(1, settings.workers // 2), clock=clock)
     github = github or GitHubApp(
         app_id=settings.github_app_id, private_key=settings.private_key_pem() if (
             settings.github_private_key or settings.github_private_key_path) else None,
         api_url=settings.github_api_url, graphql_url=settings.graphql_url,
-        writes_per_minute=settings.writes_per_minute, write_burst=settings.write_burst,
-        backoff_base=min(settings.retry_base_seconds, 1.0))
+        writes_per_minute=settings.writes_per_minute, writes_per_hour=settings.writes_per_hour,
+        backoff_base=min(settings.retry_base_seconds, 1.0), clock=clock)
     engine = Engine(rules=rules, github=github, store=store, settings=settings, queue=queue)
 
     async def process(delivery: Delivery) -> None:
@@ -165,10 +169,10 @@ def build_state(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp 
 
 
 def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp | None = None,
-               start_workers: bool = True) -> web.Application:
+               start_workers: bool = True, clock: Clock = time.time) -> web.Application:
     """The webhook server, running the `rules` it is handed (the CLI hands it `rules.RULES`)."""
     app = web.Application(client_max_size=settings.max_body_bytes + 1)
-    state = build_state(settings, rules, github=github)
+    state = build_state(settings, rules, github=github, clock=clock)
     app[STATE_KEY] = state
     app.router.add_post("/webhook", webhook)
     app.router.add_get("/healthz", healthz)

@@ -53,8 +53,9 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str | None = None  # default: HOST
     delivery_retention_days: float = Field(default=14.0, gt=0)
-    writes_per_minute: float = Field(default=80.0, gt=0)
-    write_burst: float = Field(default=20.0, ge=1)
+    # GitHub's secondary limits on content-creating requests, per installation (SPEC §2).
+    writes_per_minute: int = Field(default=80, ge=1)
+    writes_per_hour: int = Field(default=500, ge=1)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -63,13 +64,31 @@ deliveries = Table(
     Column("lease_owner", String(64)),
     Column("lease_until", Float),
     Column("finished_at", Float),
+    # The delivery's turn among all installations' (bot.queue.fair_turns): arrival time, pushed back
+    # behind the installation's own deliveries still waiting. Null only for rows older than the column.
+    Column("turn_at", Float),
 )
-# (state, received_at): a claim walks queued rows in arrival order and stops at the first it may take.
+# (state, turn_at): a claim walks queued rows in turn order and stops at the first it may take.
 # A (state, available_at) index must not exist beside it: SQLite's planner prefers its range and
 # then sorts every queued row, which made each claim O(backlog) while holding the write lock.
-Index("ix_deliveries_queue", deliveries.c.state, deliveries.c.received_at)
+Index("ix_deliveries_turn", deliveries.c.state, deliveries.c.turn_at)
 Index("ix_deliveries_subject", deliveries.c.subject, deliveries.c.state)
-Index("ix_deliveries_installation", deliveries.c.installation_id, deliveries.c.state)
+# (installation, state, turn_at): "is the installation held" for claims, and its last turn for enqueues.
+Index("ix_deliveries_installation_turn", deliveries.c.installation_id, deliveries.c.state, deliveries.c.turn_at)
+
+# One row per installation that has written: its write window (bot.writewindow, bot.pacing).
+# `ready_at`: claims skip the installation's deliveries until then (its window is full, or GitHub
+# paused it). `stamps` (PostgreSQL only): when its writes of the last hour were answered, so the
+# replica that works for the installation next continues the same window.
+installation_writes = Table(
+    "installation_writes",
+    metadata,
+    Column("installation_id", BigInteger, primary_key=True),
+    Column("ready_at", Float, nullable=False),
+    Column("stamps", LargeBinary),
+    Column("resume_at", Float, nullable=False),
+    Column("as_of", Float, nullable=False),
+)
 
 report_comments = Table(
     "report_comments",
@@ -212,8 +231,10 @@ class Store:
                         # Replicas starting together queue here; each then sees what the first one created.
                         await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK_KEY})
                     await conn.run_sync(_create_missing)
-                    # Replaced by ix_deliveries_queue; left in place, the planner would keep preferring it.
-                    await conn.execute(text("DROP INDEX IF EXISTS ix_deliveries_claim"))
+                    # Replaced by ix_deliveries_turn and ix_deliveries_installation_turn; left in place,
+                    # the planner could keep preferring them (and every insert would update them).
+                    for old in ("ix_deliveries_claim", "ix_deliveries_queue", "ix_deliveries_installation"):
+                        await conn.execute(text(f"DROP INDEX IF EXISTS {old}"))
                 return
             except OperationalError as exc:
                 # SQLite has no advisory lock: another process on the same file may create a table

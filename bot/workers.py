@@ -19,6 +19,7 @@ from bot.listen import Listener
 from bot.logsetup import delivery_context
 from bot.queue import Delivery, DeliveryQueue
 from bot.store import is_unreachable
+from bot.writewindow import WindowFull
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,8 @@ class WorkerPool:
                 heartbeat.cancel()  # before the outcome is recorded, so a renewal cannot race the completion
         except asyncio.CancelledError:
             raise
+        except WindowFull as exc:
+            await self._hand_back(delivery, exc)
         except RetryLater as exc:
             final = await self._record(self.queue.fail, delivery, f"retry: {exc}", permanent=False, delay=exc.delay)
             metrics.deliveries_failed.labels(delivery.event, str(final).lower()).inc()
@@ -126,6 +129,22 @@ class WorkerPool:
             heartbeat.cancel()
             metrics.processing_seconds.labels(delivery.event).observe(time.monotonic() - started)
             delivery_context.reset(token)
+
+    async def _hand_back(self, delivery: Delivery, exc: WindowFull) -> None:
+        """The installation may not write before `exc.until`: the delivery waits in the queue, not in a worker.
+
+        Claims skip the installation until then (bot.pacing wrote when); a timer wakes a worker then.
+        A pause GitHub imposed counts as an attempt (so endless refusals end); our own full window does not.
+        """
+        if exc.counts_attempt:
+            final = await self._record(self.queue.fail, delivery, f"retry: {exc}", permanent=False, delay=exc.delay)
+            metrics.deliveries_failed.labels(delivery.event, str(final).lower()).inc()
+            log.warning("delivery will be retried: %s%s", exc, " (gave up)" if final else "")
+        else:
+            await self._record(self.queue.defer, delivery, exc.until, f"waiting: {exc}")
+            log.info("handed back: %s", exc)
+        delay = max(0.0, exc.until - self.queue.clock()) + 0.01
+        asyncio.get_running_loop().call_later(delay, self.queue.wakeup.notify)
 
     async def _record(self, action: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """Run a bookkeeping write, retried while the database is briefly unreachable.

@@ -13,7 +13,7 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from sqlalchemy import select
 from bot.rule import Rule
 from bot.server import STATE_KEY, GuardedRunner, create_app
 from bot.settings import Settings
-from bot.store import deliveries
+from bot.store import deliveries, installation_writes
 from rules import RULES
 from tests.probe_rule import ProbeRule
 
@@ -48,11 +48,25 @@ def sign(body: bytes, secret: str = WEBHOOK_SECRET) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+class ShiftedClock:
+    """Wall-clock time plus an offset that a test or bench moves forward (`advance`), so an hour of
+    write windows passes in moments. Hand it to `BotHarness(clock=...)` and to the fake's limits."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
 def make_settings(*, api_url: str, private_key: str, db_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
         github_app_id="12345", github_private_key=private_key, github_webhook_secret=WEBHOOK_SECRET,
         github_api_url=api_url, database_url=f"sqlite:///{db_path}", workers=4, retry_base_seconds=0.05,
-        lease_seconds=5.0, writes_per_minute=60_000, write_burst=10_000, shutdown_grace_seconds=5.0,
+        lease_seconds=5.0, writes_per_minute=60_000, writes_per_hour=60_000, shutdown_grace_seconds=5.0,
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -78,10 +92,11 @@ def free_port() -> int:
 
 
 class BotHarness:
-    def __init__(self, settings: Settings, rules: Sequence[Rule] | None = None, *, port: int | None = None) -> None:
+    def __init__(self, settings: Settings, rules: Sequence[Rule] | None = None, *, port: int | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.rules = tuple(rules) if rules is not None else rules_with_probe()
-        self.app: web.Application = create_app(settings, self.rules)
+        self.app: web.Application = create_app(settings, self.rules, clock=clock)
         self.server = GuardedTestServer(self.app, host="127.0.0.1", port=port)
         self.session: aiohttp.ClientSession | None = None
 
@@ -138,6 +153,32 @@ class BotHarness:
             if time.monotonic() > deadline:
                 raise AssertionError(f"queue did not settle: {[tuple(r) for r in rows]}")
             self.state.queue.wakeup.set()
+            await asyncio.sleep(0.02)
+
+    async def settle_advancing(self, clock: ShiftedClock, timeout: float = 30.0) -> float:
+        """`settle`, moving `clock` on whenever every delivery left waits for a later time (its own
+        retry time, or its installation's full write window): time jumps to the earliest of those, as
+        if the bot had waited. Returns the seconds skipped."""
+        deadline = time.monotonic() + timeout
+        skipped = 0.0
+        while True:
+            async with self.state.store.engine.connect() as conn:
+                rows = (await conn.execute(select(
+                    deliveries.c.id, deliveries.c.state, deliveries.c.available_at, deliveries.c.installation_id).where(
+                    deliveries.c.state.in_(("queued", "processing"))))).all()
+                ready = dict((await conn.execute(select(installation_writes.c.installation_id,
+                                                        installation_writes.c.ready_at))).all())
+            if not rows:
+                return skipped
+            if time.monotonic() > deadline:
+                raise AssertionError(f"queue did not settle: {[tuple(r) for r in rows]}")
+            now = clock()
+            due = [max(r.available_at, ready.get(r.installation_id, 0.0)) for r in rows if r.state == "queued"]
+            if len(due) == len(rows) and min(due) > now:
+                step = min(due) - now + 0.001
+                clock.advance(step)
+                skipped += step
+                self.state.queue.wakeup.set()
             await asyncio.sleep(0.02)
 
     async def delivery(self, delivery_id: str) -> dict[str, Any] | None:

@@ -1,4 +1,4 @@
-"""An installation's write pacing follows it from replica to replica (bot/pacing.py)."""
+"""An installation's write window follows it from replica to replica (bot/pacing.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from bot.github import WritePacer
-from bot.pacing import hand_on, installation_pacing, take_up
-from bot.store import Store
+from bot.pacing import hand_on, take_up
+from bot.store import Store, installation_writes
+from bot.writewindow import WindowFull, WriteWindow
 
 pytest_plugins = ["tests.pg"]
 
@@ -22,112 +22,123 @@ def replicas(pg_two_replicas) -> tuple[Store, Store]:
     return pg_two_replicas
 
 
-async def spend(pacer: WritePacer, writes: int) -> None:
+async def spend(window: WriteWindow, writes: int) -> None:
     for _ in range(writes):
-        await pacer.acquire()
-        pacer.release()
+        await window.acquire()
+        window.release()
 
 
-async def test_a_burst_spent_on_one_replica_is_not_granted_again_on_the_next(replicas):
+async def test_a_minute_spent_on_one_replica_is_not_granted_again_on_the_next(replicas):
     store_a, store_b = replicas
-    # A slow refill (6 a minute), so a stalled test machine cannot refill the bucket meanwhile.
-    on_a, on_b = WritePacer(per_minute=6, burst=20), WritePacer(per_minute=6, burst=20)
+    on_a, on_b = WriteWindow(per_minute=20), WriteWindow(per_minute=20)
     await take_up(store_a, INSTALLATION, on_a)
     await spend(on_a, 20)
     await hand_on(store_a, INSTALLATION, on_a)
     await take_up(store_b, INSTALLATION, on_b)  # the installation moved to replica B
-    assert on_b.tokens < 2  # a fresh bucket would hold 20
+    assert len(on_b.stamps) == 20 and on_b.ready_at() - time.time() > 50  # a fresh window would allow 20 now
+    with pytest.raises(WindowFull):
+        await on_b.acquire()
     await hand_on(store_b, INSTALLATION, on_b)
 
 
 async def test_a_secondary_limit_pause_travels_with_the_installation(replicas):
     store_a, store_b = replicas
-    on_a, on_b = WritePacer(), WritePacer()
+    on_a, on_b = WriteWindow(), WriteWindow()
     await take_up(store_a, INSTALLATION, on_a)
     on_a.pause(120)  # GitHub answered with a secondary rate limit
     await hand_on(store_a, INSTALLATION, on_a)
     await take_up(store_b, INSTALLATION, on_b)
-    assert 110 < on_b.resume_at - time.monotonic() <= 120
+    assert 110 < on_b.resume_at - time.time() <= 120
     await hand_on(store_b, INSTALLATION, on_b)
 
 
-async def test_a_replica_already_working_for_the_installation_keeps_its_own_bucket(replicas):
+async def test_claims_learn_when_a_full_window_frees(replicas):
+    store_a, _ = replicas
+    window = WriteWindow(per_minute=3)
+    await take_up(store_a, INSTALLATION, window)
+    await spend(window, 3)
+    await hand_on(store_a, INSTALLATION, window)
+    async with store_a.engine.connect() as conn:
+        ready_at = await conn.scalar(select(installation_writes.c.ready_at))
+    assert ready_at == window.stamps[0] + 60
+
+
+async def test_a_replica_already_working_for_the_installation_keeps_its_own_window(replicas):
     store_a, store_b = replicas
-    on_a, on_b = WritePacer(), WritePacer()
+    on_a, on_b = WriteWindow(), WriteWindow()
     await take_up(store_b, INSTALLATION, on_b)  # B holds a delivery of the installation
     await take_up(store_a, INSTALLATION, on_a)
     await spend(on_a, 20)
     await hand_on(store_a, INSTALLATION, on_a)
-    await take_up(store_b, INSTALLATION, on_b)  # a second delivery on B: B's bucket is current
-    assert on_b.tokens == 20 and on_b.holders == 2
+    await take_up(store_b, INSTALLATION, on_b)  # a second delivery on B: B's window is current
+    assert len(on_b.stamps) == 0 and on_b.holders == 2
     await hand_on(store_b, INSTALLATION, on_b)
     await hand_on(store_b, INSTALLATION, on_b)
     assert on_b.holders == 0
 
 
-async def test_sqlite_and_dry_runs_keep_nothing(replicas, tmp_path):
+async def test_sqlite_keeps_only_when_a_full_window_frees_and_dry_runs_nothing(replicas, tmp_path):
     store_a, _ = replicas
-    pacer = WritePacer()
-    await take_up(store_a, INSTALLATION, pacer, save=False)
-    await spend(pacer, 5)
-    await hand_on(store_a, INSTALLATION, pacer, save=False)
+    window = WriteWindow(per_minute=5)
+    await take_up(store_a, INSTALLATION, window, save=False)
+    await spend(window, 5)
+    await hand_on(store_a, INSTALLATION, window, save=False)
+    async with store_a.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(installation_writes)) == 0
     sqlite = Store(f"sqlite:///{tmp_path / 'one.db'}")
     await sqlite.create_schema()
     try:
-        await take_up(sqlite, INSTALLATION, pacer)
-        await hand_on(sqlite, INSTALLATION, pacer)
-        for store in (store_a, sqlite):
-            async with store.engine.connect() as conn:
-                assert await conn.scalar(select(func.count()).select_from(installation_pacing)) == 0
+        roomy = WriteWindow(per_minute=6)
+        await take_up(sqlite, INSTALLATION + 1, roomy)
+        await spend(roomy, 5)
+        await hand_on(sqlite, INSTALLATION + 1, roomy)  # room left: nothing to tell the claims
+        await take_up(sqlite, INSTALLATION, window)
+        await hand_on(sqlite, INSTALLATION, window)  # full: claims must skip it until it frees
+        async with sqlite.engine.connect() as conn:
+            rows = (await conn.execute(select(installation_writes))).all()
+        assert [(r.installation_id, r.ready_at, r.stamps) for r in rows] == [
+            (INSTALLATION, window.stamps[0] + 60, None)]
     finally:
         await sqlite.close()
 
 
-def test_a_snapshot_restores_across_processes_clocks():
-    saved = WritePacer(per_minute=60, burst=10)
-    saved.pause(30)
-    saved.tokens, saved.updated = 3.0, time.monotonic() - 2.0  # as of 2 s ago
-    restored = WritePacer(per_minute=60, burst=10)
-    restored.restore(*saved.snapshot())
-    assert restored.tokens == 3.0
-    assert abs((time.monotonic() - restored.updated) - 2.0) < 0.1
-    assert abs((restored.resume_at - time.monotonic()) - 30) < 0.1
-
-
-async def test_a_second_delivery_waits_for_the_first_ones_read_before_spending(replicas, monkeypatch):
+async def test_a_second_delivery_waits_for_the_first_ones_read_before_writing(replicas, monkeypatch):
     import types
 
     import bot.pacing as pacing
 
     store_a, _ = replicas
     read_done = asyncio.Event()
+    earlier = WriteWindow(per_minute=2)
+    await spend(earlier, 2)
 
     async def slow_saved(store, installation_id):
         await read_done.wait()
-        return types.SimpleNamespace(tokens=2.0, as_of=time.time(), resume_at=0.0)
+        return types.SimpleNamespace(stamps=earlier.pack(), as_of=time.time(), resume_at=0.0)
 
     monkeypatch.setattr(pacing, "_saved", slow_saved)
-    pacer = WritePacer(per_minute=60, burst=20)
-    first = asyncio.create_task(take_up(store_a, INSTALLATION, pacer))
+    window = WriteWindow(per_minute=2)
+    first = asyncio.create_task(take_up(store_a, INSTALLATION, window))
     await asyncio.sleep(0)
-    second = asyncio.create_task(take_up(store_a, INSTALLATION, pacer))
+    second = asyncio.create_task(take_up(store_a, INSTALLATION, window))
     await asyncio.sleep(0.05)
-    assert not second.done()  # it would otherwise spend from a bucket about to be replaced
+    assert not second.done()  # it would otherwise write into a window about to be filled
     read_done.set()
     await asyncio.gather(first, second)
-    assert 1.9 < pacer.tokens < 2.5 and pacer.holders == 2
+    assert len(window.stamps) == 2 and window.holders == 2
+    with pytest.raises(WindowFull):
+        await window.acquire()
 
 
 async def test_an_older_save_never_replaces_a_newer_one(replicas):
     store_a, store_b = replicas
-    older, newer = WritePacer(), WritePacer()
-    older.updated -= 60  # its state dates from a minute ago
-    newer.tokens = 1.0
+    older, newer = WriteWindow(), WriteWindow()
+    await spend(newer, 1)
     await take_up(store_a, INSTALLATION, newer)
     await hand_on(store_a, INSTALLATION, newer)
     await take_up(store_b, INSTALLATION, older, save=False)
-    older.holders = 1
+    older.holders, older.touched, older.as_of = 1, True, newer.as_of - 60  # its state dates from a minute ago
     await hand_on(store_b, INSTALLATION, older)  # committed last, but older
     async with store_a.engine.connect() as conn:
-        saved = (await conn.execute(select(installation_pacing.c.tokens))).scalar_one()
-    assert saved == 1.0
+        saved = (await conn.execute(select(installation_writes.c.stamps))).scalar_one()
+    assert saved == newer.pack()

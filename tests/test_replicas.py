@@ -73,7 +73,7 @@ def replica_env(fake, app_key, db_url: str, **overrides: str) -> dict[str, str]:
     env.update(GITHUB_APP_ID="12345", GITHUB_PRIVATE_KEY=app_key[0], GITHUB_WEBHOOK_SECRET=WEBHOOK_SECRET,
                GITHUB_API_URL=fake.url, DATABASE_URL=db_url, HOST="127.0.0.1", PORT=str(free_port()),
                WORKERS="4", LEASE_SECONDS="5", RETRY_BASE_SECONDS="0.1", LOG_LEVEL="INFO", LOG_FORMAT="json",
-               SHUTDOWN_GRACE_SECONDS="5", WRITES_PER_MINUTE="60000", WRITE_BURST="10000", PYTHONPATH=str(ROOT))
+               SHUTDOWN_GRACE_SECONDS="5", WRITES_PER_MINUTE="60000", WRITES_PER_HOUR="60000", PYTHONPATH=str(ROOT))
     env.update(overrides)
     return env
 
