@@ -157,6 +157,9 @@ def build_parser(rules: Sequence["Rule"]) -> argparse.ArgumentParser:
     schema = config_sub.add_parser("schema", help="print the rules file's JSON Schema")
     schema.set_defaults(func=cmd_config_schema)
 
+    from bot import deliveries
+
+    deliveries.add_parser(sub)
     for rule in rules:
         rule.add_cli(sub)
     return parser

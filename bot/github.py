@@ -19,7 +19,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -124,6 +124,24 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
                 raise
 
 
+class AppClient(InstallationClient):
+    """The same client acting as the App itself (App JWT), for the `/app/...` endpoints.
+
+    The JWT is put on every request here rather than passed per call, so pagination (`getiter`
+    following Link headers) and retries carry it too. JWTs have a credential shape that the log
+    redaction removes (`bot.logsetup`).
+    """
+
+    def __init__(self, session: aiohttp.ClientSession, *, jwt: Callable[[], str], **kwargs: Any) -> None:
+        super().__init__(session, token="", installation_id=0, **kwargs)
+        self.jwt = jwt
+
+    async def _request(self, method: str, url: str, headers: Mapping[str, str], body: bytes = b"") -> tuple[int, Mapping[str, str], bytes]:
+        headers = {**{k: v for k, v in headers.items() if k.lower() != "authorization"},
+                   "authorization": f"bearer {self.jwt()}"}
+        return await super()._request(method, url, headers, body)
+
+
 def _path(url: str) -> str:
     return url.split("?", 1)[0].split("//", 1)[-1].split("/", 1)[-1]
 
@@ -209,6 +227,8 @@ class GitHubApp:
         self._etag_caches: cachetools.LRUCache = cachetools.LRUCache(maxsize=2_000)
         self._absent_files: cachetools.LRUCache = cachetools.LRUCache(maxsize=2_000)
         self._windows: dict[int, WriteWindow] = {}
+        self._jwt: tuple[str, float] | None = None
+        self._app_etags: cachetools.LRUCache = cachetools.LRUCache(maxsize=50)
         self.dry_run_writes: list[tuple[str, str, Any]] | None = None
         self.writes_per_minute = writes_per_minute
         self.writes_per_hour = writes_per_hour
@@ -271,6 +291,22 @@ class GitHubApp:
             expires = dt.datetime.fromisoformat(response["expires_at"].replace("Z", "+00:00")).timestamp()
             self._tokens[installation_id] = (token, expires)
             return token
+
+    def app_jwt(self) -> str:
+        """The App's JWT (valid ten minutes), reused until two minutes before it expires."""
+        now = time.time()
+        if self._jwt is None or now >= self._jwt[1]:
+            if not self.app_id or not self.private_key:
+                raise PermanentFailure("GitHub App credentials are not configured")
+            token = apps.get_jwt(app_id=self.app_id, private_key=self.signing_key())
+            self._jwt = (token, now + 8 * 60)
+        return self._jwt[0]
+
+    def app_client(self) -> AppClient:
+        """A client authenticated as the App (its delivery log: `bot.sweep`); writes paced as installation 0."""
+        self.app_jwt()  # credentials missing: PermanentFailure now, not on the first request
+        return AppClient(self.session, jwt=self.app_jwt, base_url=self.api_url, graphql_url=self.graphql_url,
+                         cache=self._app_etags, window=self.window(0), backoff_base=self.backoff_base)
 
     async def client(self, installation_id: int) -> InstallationClient:
         token = await self.installation_token(installation_id)

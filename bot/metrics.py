@@ -37,6 +37,23 @@ rate_limit_remaining = Gauge(
     registry=REGISTRY,
 )
 
+sweeps = Counter(
+    "governance_delivery_sweeps_total", "Sweeps of the App's delivery log, by outcome (complete, partial, failed)",
+    ["outcome"], registry=REGISTRY,
+)
+sweep_missing = Counter(
+    "governance_sweep_missing_total", "Deliveries found in GitHub's log as never delivered and not held by the bot",
+    registry=REGISTRY,
+)
+sweep_redeliveries = Counter(
+    "governance_sweep_redeliveries_total", "Redeliveries asked of GitHub by the sweep (once per delivery GUID)",
+    registry=REGISTRY,
+)
+sweep_seconds = Histogram(
+    "governance_sweep_seconds", "Duration of a sweep of the App's delivery log", registry=REGISTRY,
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)
+
 
 def render() -> bytes:
     return generate_latest(REGISTRY)

@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import gidgethub
@@ -30,6 +30,7 @@ from bot.queue import Delivery, DeliveryQueue
 from bot.rule import Rule
 from bot.settings import Settings
 from bot.store import Store
+from bot.sweep import DeliverySweeper
 from bot.workers import WorkerPool
 from bot.writewindow import Clock
 
@@ -45,6 +46,9 @@ class BotState:
     engine: Engine
     pool: WorkerPool
     intake: IntakeGuard
+    sweeper: DeliverySweeper
+    # Set once the server accepts connections: the start-up sweep's redeliveries must find it listening.
+    listening: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 STATE_KEY = web.AppKey("governance_bot_state", BotState)
@@ -165,7 +169,8 @@ def build_state(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp 
 
     pool = WorkerPool(queue, process, workers=settings.workers, shutdown_grace=settings.shutdown_grace_seconds)
     intake = IntakeGuard(max_connections=settings.max_connections, buffer_bytes=settings.webhook_buffer_bytes)
-    return BotState(settings, store, queue, github, engine, pool, intake)
+    sweeper = DeliverySweeper(github, store, interval=settings.sweep_interval_seconds)
+    return BotState(settings, store, queue, github, engine, pool, intake, sweeper)
 
 
 def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp | None = None,
@@ -205,10 +210,13 @@ def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp |
         await state.store.create_schema_when_reachable()
         if start_workers:
             state.pool.start()
-        task = asyncio.create_task(prune_forever(), name="prune-deliveries")
+        tasks = [asyncio.create_task(prune_forever(), name="prune-deliveries")]
+        if state.settings.sweep_interval_seconds > 0:
+            tasks.append(asyncio.create_task(state.sweeper.run(state.listening), name="sweep-delivery-log"))
         yield
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def shutdown(_app: web.Application) -> None:
         await state.pool.stop()
@@ -255,6 +263,7 @@ async def start(app: web.Application, settings: Settings, **runner_kwargs: Any) 
     runners: list[web.BaseRunner] = [runner]
     try:
         await web.TCPSite(runner, settings.host, settings.port).start()
+        app[STATE_KEY].listening.set()
         if settings.metrics_port is not None:
             metrics_runner = web.AppRunner(metrics_app(app[STATE_KEY]))
             await metrics_runner.setup()

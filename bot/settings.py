@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     workers: int = Field(default=8, ge=1, le=256)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["console", "json"] = "console"
+    sweep_interval_seconds: float = Field(default=300.0, ge=0)  # 0: never search the App's delivery log
     # The web side: where GitHub's pages live (sign-in), the App's OAuth client, and the bot's own
     # public address (statuses' Details links and the sign-in callback are absolute URLs).
     github_web_url: str | None = None

@@ -67,6 +67,7 @@ def make_settings(*, api_url: str, private_key: str, db_path: Path, **overrides:
         github_app_id="12345", github_private_key=private_key, github_webhook_secret=WEBHOOK_SECRET,
         github_api_url=api_url, database_url=f"sqlite:///{db_path}", workers=4, retry_base_seconds=0.05,
         lease_seconds=5.0, writes_per_minute=60_000, writes_per_hour=60_000, shutdown_grace_seconds=5.0,
+        sweep_interval_seconds=0,  # the delivery-log sweep only where a test turns it on (tests/test_sweep.py)
     )
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -110,6 +111,7 @@ class BotHarness:
 
     async def start(self) -> None:
         await self.server.start_server()
+        self.state.listening.set()  # as `bot.server.start` does once the port is bound
         self.session = aiohttp.ClientSession()
 
     async def close(self) -> None:
