@@ -397,6 +397,28 @@ class DeliveryQueue:
                 deliveries.c.state.in_(("done", "failed")), deliveries.c.finished_at < cutoff))
         return result.rowcount or 0
 
+    async def retry_failed(self, delivery_id: str | None = None) -> list[str]:
+        """Queue failed deliveries again (one, or every one): a running server's workers take them.
+
+        Only `failed` rows change, in one UPDATE: a delivery queued, in progress or done is left
+        alone, so a retry can never make the bot run a delivery twice at once.
+        """
+        condition = deliveries.c.state == "failed"
+        if delivery_id is not None:
+            condition = condition & (deliveries.c.id == delivery_id)
+        async with self.store.transaction() as conn:
+            result = await conn.execute(
+                update(deliveries).where(condition)
+                .values(state="queued", attempts=0, available_at=time.time(), lease_owner=None, lease_until=None,
+                        finished_at=None)
+                .returning(deliveries.c.id))
+            retried = list(result.scalars())
+            if retried:
+                await notify(self.store, conn, len(retried))  # PostgreSQL: wake the replicas' idle workers
+        if retried:
+            self.wakeup.notify()
+        return retried
+
     async def depth(self) -> int:
         async with self.store.engine.connect() as conn:
             value = await conn.scalar(

@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
     from bot.context import EventContext
+    from bot.dashboard import ActionAnswer, Panel, Scope
 
 StatusState = Literal["success", "failure", "pending", "error"]
 
@@ -180,6 +181,19 @@ class Rule(Generic[ConfigT]):
 
     async def handle(self, ctx: "EventContext", config: ConfigT) -> Outcome:
         raise NotImplementedError
+
+    async def dashboard(self, scope: "Scope") -> list["Panel"]:
+        """What this rule shows on an installation's dashboard (none by default)."""
+        return []
+
+    async def dashboard_export(self, scope: "Scope", panel: str) -> list[dict[str, Any]] | None:
+        """The records behind one of this rule's panels, for CSV/JSON export (None: not exportable)."""
+        return None
+
+    async def dashboard_action(self, scope: "Scope", panel: str, action: str, key: str,
+                               confirmed: bool) -> "ActionAnswer | None":
+        """Carry out (or, unconfirmed, describe) a row action of one of this rule's panels."""
+        return None
 
     def add_cli(self, subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
         """Add this rule's own `governance-bot` sub-commands (none by default).

@@ -67,6 +67,7 @@ deliveries = Table(
     # The delivery's turn among all installations' (bot.queue.fair_turns): arrival time, pushed back
     # behind the installation's own deliveries still waiting. Null only for rows older than the column.
     Column("turn_at", Float),
+    Column("outcome", Text),  # JSON list of "context: state" the delivery set (the dashboard shows it)
 )
 # (state, turn_at): a claim walks queued rows in turn order and stops at the first it may take.
 # A (state, available_at) index must not exist beside it: SQLite's planner prefers its range and

@@ -23,7 +23,7 @@ from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, Strin
 from bot import keys
 from bot.rule import DetailRow, StatusUpdate, VerdictDetails
 from bot.settings import Settings
-from bot.store import Store, metadata
+from bot.store import Store, deliveries, metadata
 
 if TYPE_CHECKING:
     from bot.context import EventContext
@@ -121,9 +121,12 @@ async def record(ctx: "EventContext", statuses: list[StatusUpdate], default_sha:
                      "details": details.model_dump_json(), "recorded_at": now})
     if not rows:
         return
+    outcome = json.dumps([f"{row['context']}: {row['state']}" for row in rows])
     async with ctx.store.transaction() as conn:
         for row in rows:
             await ctx.store.upsert(conn, verdicts, row, ["token"])
+        # What this delivery did, for the dashboard (same transaction: no extra commit per delivery).
+        await conn.execute(deliveries.update().where(deliveries.c.id == ctx.delivery_id).values(outcome=outcome))
 
 
 async def load(store: Store, value: str, *, max_age: float) -> StoredVerdict | None:

@@ -35,8 +35,18 @@ def browser_available() -> bool:
 class Browser:
     """The few Selenium calls the tests use, each run in a thread."""
 
-    def __init__(self, driver: Any) -> None:
+    def __init__(self, driver: Any, downloads: Path) -> None:
         self.driver = driver
+        self.downloads = downloads  # where files the page sends as attachments land
+
+    async def downloaded(self, suffix: str, timeout: float = 10.0) -> Path:
+        """The first finished download ending in `suffix` (waits for Chromium to write it)."""
+        for _ in range(int(timeout / 0.1)):
+            found = [p for p in self.downloads.iterdir() if p.name.endswith(suffix)]
+            if found:
+                return found[0]
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no *{suffix} downloaded into {self.downloads}: {list(self.downloads.iterdir())}")
 
     async def get(self, url: str) -> None:
         await asyncio.to_thread(self.driver.get, url)
@@ -55,15 +65,30 @@ class Browser:
         element = await self.find(css)
         return await asyncio.to_thread(lambda: element.text)
 
-    async def click(self, css: str) -> None:
-        element = await self.find(css)
-        await asyncio.to_thread(element.click)
+    async def _click_and_wait(self, element: Any, navigates: bool) -> None:
+        """Click; when it loads another page, wait until the old one is gone (reads then see the new one)."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.wait import WebDriverWait
+
+        def run() -> None:
+            old = self.driver.find_element(By.TAG_NAME, "html")
+            element.click()
+            if navigates:
+                WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(old))
+                WebDriverWait(self.driver, 15).until(
+                    lambda d: d.execute_script("return document.readyState") == "complete")
+
+        await asyncio.to_thread(run)
+
+    async def click(self, css: str, *, navigates: bool = True) -> None:
+        await self._click_and_wait(await self.find(css), navigates)
 
     async def click_link(self, text: str) -> None:
         from selenium.webdriver.common.by import By
 
         element = await asyncio.to_thread(self.driver.find_element, By.LINK_TEXT, text)
-        await asyncio.to_thread(element.click)
+        await self._click_and_wait(element, True)
 
     async def fill(self, css: str, value: str) -> None:
         element = await self.find(css)
@@ -93,10 +118,11 @@ class Browser:
         await asyncio.to_thread(take)
         return path
 
-    async def console_errors(self) -> list[str]:
-        """Messages the page logged at SEVERE (CSP violations show up here)."""
+    async def console_errors(self, origin: str = "") -> list[str]:
+        """Messages pages of `origin` logged at SEVERE since the last call (CSP violations show up here)."""
         logs = await asyncio.to_thread(self.driver.get_log, "browser")
-        return [entry["message"] for entry in logs if entry.get("level") == "SEVERE"]
+        return [entry["message"] for entry in logs
+                if entry.get("level") == "SEVERE" and entry["message"].startswith(origin)]
 
 
 @pytest.fixture
@@ -116,8 +142,12 @@ async def browser():
     options.add_argument(f"--user-data-dir={profile}")
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = await asyncio.to_thread(webdriver.Chrome, options=options, service=Service(CHROMEDRIVER))
+    downloads = Path(profile) / "downloads"
+    downloads.mkdir()
+    await asyncio.to_thread(driver.execute_cdp_cmd, "Page.setDownloadBehavior",
+                            {"behavior": "allow", "downloadPath": str(downloads)})
     try:
-        yield Browser(driver)
+        yield Browser(driver, downloads)
     finally:
         await asyncio.to_thread(driver.quit)
         shutil.rmtree(profile, ignore_errors=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.fake_ext_oauth import FakeOAuth
 from tests.fakegithub import FakeGitHub
 from tests.harness import BotHarness, free_port, make_settings, new_app_key
 
@@ -35,13 +36,33 @@ async def bot(bot_settings):
     await harness.close()
 
 
+async def _web_harness(fake, app_key, tmp_path, **settings_extra):
+    port = free_port()
+    settings = make_settings(api_url=fake.url, private_key=app_key[0], db_path=tmp_path / "governance.db",
+                             public_url=f"http://127.0.0.1:{port}", github_web_url=fake.url, **settings_extra)
+    harness = BotHarness(settings, port=port)
+    await harness.start()
+    return harness
+
+
 @pytest.fixture
 async def web_bot(fake, app_key, tmp_path):
     """The bot with its web pages reachable: PUBLIC_URL is its own address, GitHub's web is the fake."""
-    port = free_port()
-    settings = make_settings(api_url=fake.url, private_key=app_key[0], db_path=tmp_path / "governance.db",
-                             public_url=f"http://127.0.0.1:{port}", github_web_url=fake.url)
-    harness = BotHarness(settings, port=port)
-    await harness.start()
+    harness = await _web_harness(fake, app_key, tmp_path)
+    yield harness
+    await harness.close()
+
+
+@pytest.fixture
+def oauth(fake) -> FakeOAuth:
+    """The fake's stand-in for GitHub's OAuth pages and user-token API."""
+    return FakeOAuth(fake)
+
+
+@pytest.fixture
+async def site(fake, app_key, tmp_path, oauth):
+    """`web_bot` with sign-in configured against the fake's OAuth pages."""
+    harness = await _web_harness(fake, app_key, tmp_path, github_client_id=oauth.client_id,
+                                 github_client_secret=oauth.client_secret)
     yield harness
     await harness.close()

@@ -165,6 +165,7 @@ class FakeGitHub:
         self._teams: dict[tuple[str, str], set[str]] = {}
         self._faults: list[dict[str, Any]] = []
         self._overrides: list[tuple[str, re.Pattern[str], OverrideHandler]] = []
+        self._public: set[tuple[str, str]] = set()
         self._next_user_id = 1000
         self._next_id = 5000
         self._runner: web.AppRunner | None = None
@@ -435,9 +436,13 @@ class FakeGitHub:
         """Drop all pending injected failures."""
         self._faults.clear()
 
-    def override(self, method: str, path_regex: str, handler: OverrideHandler) -> None:
-        """Serve matching requests with `handler(request, match, fake)`; newest overrides win."""
+    def override(self, method: str, path_regex: str, handler: OverrideHandler, *, public: bool = False) -> None:
+        """Serve matching requests with `handler(request, match, fake)`; newest overrides win.
+
+        `public`: served without credentials (GitHub's web pages, e.g. the OAuth flow)."""
         self._overrides.insert(0, (method.upper(), re.compile(path_regex), handler))
+        if public:
+            self._public.add((method.upper(), path_regex))
 
     # ------------------------------------------------------------------ inspection
     def user(self, login: str) -> dict:
@@ -739,7 +744,7 @@ class FakeGitHub:
         method = request.method.upper()
         if not in_api:
             resp: web.StreamResponse = _not_found()
-        elif bad_json and method != "GET":
+        elif bad_json and method != "GET" and not self._is_public(method, path):
             resp = _error(400, "Problems parsing JSON")
         else:
             resp = await self._dispatch(request, method, path, query, body)
@@ -760,7 +765,7 @@ class FakeGitHub:
             return _error(403, "API rate limit exceeded for installation ID 1.")
         route = next(((p.fullmatch(path), h, a) for m, p, h, a in self._routes if m in (method, "*") and p.fullmatch(path)), None)
         kind = route[2] if route else ("jwt" if path == "/app" or path.startswith("/app/") else "token")
-        denied = self._check_auth(request, kind)
+        denied = None if self._is_public(method, path) else self._check_auth(request, kind)
         if denied is not None:
             return denied
         for m, pattern, handler in self._overrides:
@@ -777,6 +782,9 @@ class FakeGitHub:
                 return _not_found()
         ctx = _Ctx(request, match, path, query, body, repo)
         return await handler_fn(ctx)
+
+    def _is_public(self, method: str, path: str) -> bool:
+        return any(m in (method, "*") and re.fullmatch(p, path) for m, p in self._public)
 
     def _check_auth(self, request: web.Request, kind: str) -> web.Response | None:
         header = request.headers.get("Authorization", "")

@@ -19,11 +19,13 @@ if TYPE_CHECKING:
 
 def add_routes(app: web.Application, state: "BotState", rules: "Sequence[Rule]") -> None:
     """Mount the pages on the bot's app (same process and port as /webhook)."""
-    from bot.web import page, verdict
-    from bot.web.auth import Auth
+    from bot.web import auth, dashboard, page, verdict
     from bot.web.state import WEB_KEY, WebState
 
-    app[WEB_KEY] = WebState(settings=state.settings, store=state.store, queue=state.queue, github=state.github,
-                            auth=Auth(state.settings), rules=list(rules))
+    web_state = WebState(settings=state.settings, store=state.store, queue=state.queue, github=state.github,
+                         auth=auth.Auth(state.settings, state.store), rules=list(rules))
+    app[WEB_KEY] = web_state
     page.add_routes(app)
+    auth.add_routes(app, web_state.auth)
     verdict.add_routes(app)
+    dashboard.add_routes(app)

@@ -14,6 +14,8 @@ from typing import Any
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from bot.web.state import CSRF_KEY, VIEWER_KEY
+
 HERE = Path(__file__).parent
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -29,12 +31,21 @@ _env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=selec
                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
+def render_text(request: web.Request, template: str, **values: Any) -> str:
+    """The HTML of `template`, with the viewer (if signed in) and its CSRF token available to forms."""
+    values.setdefault("viewer", request.get(VIEWER_KEY))
+    values.setdefault("csrf", request.get(CSRF_KEY, ""))
+    return _env.get_template(template).render(**values)
+
+
 def render(request: web.Request, template: str, *, status: int = 200, **values: Any) -> web.Response:
-    """A page from `template`, with the viewer (if signed in) and its CSRF token available to forms."""
-    values.setdefault("viewer", request.get("viewer"))
-    values.setdefault("csrf", request.get("csrf", ""))
-    html = _env.get_template(template).render(**values)
-    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
+    return web.Response(text=render_text(request, template, **values), status=status, content_type="text/html",
+                        charset="utf-8")
+
+
+def redirect(location: str, *, status: int = 302) -> web.Response:
+    """A redirect that can carry cookies (returned, not raised)."""
+    return web.Response(status=status, headers={"Location": location})
 
 
 def not_found(request: web.Request, message: str = "There is nothing here.") -> web.Response:

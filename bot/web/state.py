@@ -27,3 +27,7 @@ class WebState:
 
 
 WEB_KEY = web.AppKey("governance_bot_web", WebState)
+# Per-request: the signed-in viewer (or None) and their CSRF token (aiohttp < 3.12 has no RequestKey).
+_request_key = getattr(web, "RequestKey", None)
+VIEWER_KEY = _request_key("governance_viewer", object) if _request_key else "governance_viewer"
+CSRF_KEY = _request_key("governance_csrf", str) if _request_key else "governance_csrf"

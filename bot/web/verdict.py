@@ -16,7 +16,7 @@ from aiohttp import web
 from bot import verdicts
 from bot.rule import DetailLink
 from bot.web import page
-from bot.web.state import WEB_KEY
+from bot.web.state import VIEWER_KEY, WEB_KEY
 
 KIND_HEADINGS = {"file": "Files", "person": "People", "commit": "Commits", "import": "Imports",
                  "error": "Errors", "note": "Notes"}
@@ -52,7 +52,7 @@ async def verdict_page(request: web.Request) -> web.Response:
         pr_url=pr_url if full else None,
         commit_url=f"{base}/{quote(stored.repository)}/commit/{stored.sha}" if full else None,
         recorded=dt.datetime.fromtimestamp(stored.recorded_at, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        sign_in_url=web_state.auth.sign_in_url(request.path) if not full else None)
+        sign_in_url=web_state.auth.sign_in_url(request.path) if not full and not request.get(VIEWER_KEY) else None)
 
 
 def add_routes(app: web.Application) -> None:

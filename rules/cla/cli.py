@@ -14,7 +14,7 @@ import csv
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,6 +22,9 @@ from bot.settings import SettingsError, load_settings
 from bot.store import Store
 
 from . import store as signatures
+
+if TYPE_CHECKING:
+    from bot.queue import DeliveryQueue
 
 T = TypeVar("T")
 
@@ -75,8 +78,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-async def revoke_and_recheck(store: Store, login: str, owner: str | None) -> tuple[list[dict[str, Any]],
-                                                                                 list[tuple[int, str, int]]]:
+async def revoke_and_recheck(store: Store, login: str, owner: str | None, *, queue: DeliveryQueue | None = None,
+                             ) -> tuple[list[dict[str, Any]], list[tuple[int, str, int]]]:
     """End the signatures, then queue a re-check of every open PR that passed on one of them.
 
     The running bot takes the re-checks from the shared queue, so the statuses turn at once
@@ -85,7 +88,7 @@ async def revoke_and_recheck(store: Store, login: str, owner: str | None) -> tup
     from bot.engine import REEVALUATE_EVENT, reevaluation
     from bot.queue import DeliveryQueue
 
-    queue = DeliveryQueue(store)
+    queue = queue or DeliveryQueue(store)  # the server's own queue wakes its workers at once
     pulls: list[tuple[int, str, int]] = []
 
     async def recheck(conn: Any, revoked: list[dict[str, Any]]) -> None:
@@ -97,6 +100,8 @@ async def revoke_and_recheck(store: Store, login: str, owner: str | None) -> tup
             await queue.enqueue_in(conn, delivery_id, REEVALUATE_EVENT, payload)
 
     revoked = await signatures.revoke(store, login, owner, then=recheck)
+    if pulls:
+        queue.wakeup.notify()  # committed: this process's idle workers take the re-checks now
     return revoked, pulls
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from bot.context import is_bot
 from bot.errors import IncompleteData
 from bot.rule import Outcome, Reevaluate, Rule
+from rules.cla import dashboard
 from rules.cla import report as render
 from rules.cla import store as signatures
 from rules.cla.config import ClaConfig, allowlisted, signs
@@ -36,6 +37,7 @@ from rules.cla.report import Verdict
 
 if TYPE_CHECKING:
     from bot.context import EventContext
+    from bot.dashboard import ActionAnswer, Panel, Scope
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +165,16 @@ class ClaRule(Rule[ClaConfig]):
                                                web_host=web_host(ctx))])
 
     # -- command line --------------------------------------------------------------------------
+
+    async def dashboard(self, scope: "Scope") -> list["Panel"]:
+        return await dashboard.panels(scope)
+
+    async def dashboard_export(self, scope: "Scope", panel: str) -> list[dict[str, Any]] | None:
+        return await dashboard.export(scope, panel)
+
+    async def dashboard_action(self, scope: "Scope", panel: str, action: str, key: str,
+                               confirmed: bool) -> "ActionAnswer | None":
+        return await dashboard.action(scope, panel, action, key, confirmed)
 
     def add_cli(self, subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
         from rules.cla.cli import add_cli

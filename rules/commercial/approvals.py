@@ -3,7 +3,9 @@ paths the PR touched when they were given: an approval holds until that set chan
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, Index, Integer, String, Table, select
+import json
+
+from sqlalchemy import Column, Float, Index, Integer, String, Table, Text, select
 
 from bot.context import EventContext
 from bot.store import metadata
@@ -20,6 +22,7 @@ commercial_approvals = Table(
     Column("approved_by", String(100), nullable=False),
     Column("approved_at", Float, nullable=False),
     Column("files_digest", String(64), nullable=False),
+    Column("files", Text),  # JSON list of the commercial paths approved (older rows: NULL)
 )
 Index("ix_commercial_approvals_digest", commercial_approvals.c.repository, commercial_approvals.c.number,
       commercial_approvals.c.files_digest)
@@ -32,7 +35,8 @@ async def stored_approvals(ctx: EventContext, digest: str) -> list[Approval]:
         rows = (await conn.execute(select(t).where(
             t.c.repository == ctx.repo_full_name, t.c.number == ctx.number, t.c.files_digest == digest,
         ).order_by(t.c.approved_at.desc()))).all()
-    return [Approval(r.approved_by, r.approved_at, r.files_digest, r.comment_url) for r in rows]
+    return [Approval(r.approved_by, r.approved_at, r.files_digest, r.comment_url, tuple(json.loads(r.files or "[]")))
+            for r in rows]
 
 
 async def record_approval(ctx: EventContext, approval: Approval) -> None:
@@ -40,5 +44,5 @@ async def record_approval(ctx: EventContext, approval: Approval) -> None:
         await ctx.store.upsert(conn, commercial_approvals, {
             "repository": ctx.repo_full_name, "number": ctx.number, "comment_url": approval.comment_url,
             "approved_by": approval.approved_by, "approved_at": approval.approved_at,
-            "files_digest": approval.files_digest,
+            "files_digest": approval.files_digest, "files": json.dumps(list(approval.files)),
         }, keys=["repository", "number", "comment_url"])

@@ -34,6 +34,7 @@ class Approval:
     approved_at: float
     files_digest: str
     comment_url: str
+    files: tuple[str, ...] = ()  # the commercial paths approved (what the digest is of)
 
 
 @dataclass

@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from bot.context import EventContext
+from bot.dashboard import Panel, Scope
 from bot.errors import IncompleteData
 from bot.rule import CommandHelp, Outcome, Rule
+from rules.commercial import dashboard
 from rules.commercial.approvals import record_approval, stored_approvals
 from rules.commercial.boundary import CommercialPaths
 from rules.commercial.config import CommercialConfig
@@ -129,6 +132,12 @@ class CommercialRule(Rule[CommercialConfig]):
                 return approval
         return None
 
+    async def dashboard(self, scope: Scope) -> list[Panel]:
+        return await dashboard.panels(scope)
+
+    async def dashboard_export(self, scope: Scope, panel: str) -> list[dict[str, Any]] | None:
+        return await dashboard.export(scope, panel)
+
     async def approve(self, ctx: EventContext, config: CommercialConfig) -> tuple[Approval | None, list[str]]:
         """`/approve-commercial`: an Approval to record, or a short reply saying why not."""
         login = ctx.sender.get("login") or ""
@@ -148,7 +157,8 @@ class CommercialRule(Rule[CommercialConfig]):
             return None, ["This pull request touches no commercial path; there is nothing to approve."]
         comment = ctx.comment or {}
         url = comment.get("html_url") or f"{ctx.repo_full_name}#{ctx.number}/comment-{comment.get('id')}"
-        return Approval(login, time.time(), files_digest(touches, commercial), url), []
+        paths = tuple(sorted({p for t in touches for p in t.commercial_paths(commercial)}))
+        return Approval(login, time.time(), files_digest(touches, commercial), url, paths), []
 
 
 RULE = CommercialRule()
