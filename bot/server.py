@@ -189,12 +189,13 @@ def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp |
     async def prune_forever() -> None:
         while True:
             try:
-                pruned = await state.queue.prune(state.settings.delivery_retention_days * 86400)
-                if pruned:
-                    log.info("pruned %d finished deliveries past retention", pruned)
-                pruned = await verdicts.prune(state.store, state.settings.delivery_retention_days * 86400)
+                retention = state.settings.delivery_retention_days * 86400
+                pruned = await verdicts.prune(state.store, retention)  # the verdicts behind Details links
                 if pruned:
                     log.info("pruned %d stored verdicts past retention", pruned)
+                pruned = await state.queue.prune(retention)
+                if pruned:
+                    log.info("pruned %d finished deliveries past retention", pruned)
             except Exception as exc:  # the database is away: try again next time
                 log.warning("pruning deliveries failed: %s", type(exc).__name__)
             await asyncio.sleep(3600)

@@ -288,6 +288,8 @@ async def test_retry_a_failed_delivery(fake, site, oauth):
 
 async def test_user_text_is_shown_as_text(fake, site, oauth):
     setup_org(fake, oauth)
+    fake.set_file(REPO, ".github/governance.yml", RULES + 'triage:\n  issue_labels: ["<i>triage</i> @team"]\n')
+    await signed_pr(fake, site, 1, "dana")  # so the bot has worked on the repository
     await stored_signature(site, fake, "<b>bold</b>@everyone")
     session = await sign_in(site, oauth, "olivia")
     async with session:
@@ -296,6 +298,7 @@ async def test_user_text_is_shown_as_text(fake, site, oauth):
         assert 'value="&lt;script&gt;"' in html
         _, html = await page(session, site.url + f"/dashboard/{INSTALLATION_ID}")
         assert "&lt;b&gt;bold&lt;/b&gt;@everyone" in html
+        assert "<i>" not in html and "&lt;i&gt;triage&lt;/i&gt; @team" in html  # a label in the effective rules
 
 
 async def test_a_private_verdict_shows_its_details_to_a_signed_in_reader_only(fake, site, oauth):
