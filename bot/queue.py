@@ -403,14 +403,15 @@ class DeliveryQueue:
         Only `failed` rows change, in one UPDATE: a delivery queued, in progress or done is left
         alone, so a retry can never make the bot run a delivery twice at once.
         """
+        now = time.time()  # a retry takes its turn behind what is waiting now, as a redelivery does
         condition = deliveries.c.state == "failed"
         if delivery_id is not None:
             condition = condition & (deliveries.c.id == delivery_id)
         async with self.store.transaction() as conn:
             result = await conn.execute(
                 update(deliveries).where(condition)
-                .values(state="queued", attempts=0, available_at=time.time(), lease_owner=None, lease_until=None,
-                        finished_at=None)
+                .values(state="queued", attempts=0, available_at=now, turn_at=now, lease_owner=None,
+                        lease_until=None, finished_at=None)
                 .returning(deliveries.c.id))
             retried = list(result.scalars())
             if retried:
