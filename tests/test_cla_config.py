@@ -7,7 +7,8 @@ from pydantic import ValidationError
 
 from bot.config import load_text
 from rules import RULES
-from rules.cla.config import DEFAULT_SIGN_PHRASE, ClaConfig, allowlisted, signs
+from rules.cla.config import DEFAULT_SIGN_PHRASE, ClaConfig, signs
+from rules.common.logins import allowlisted
 
 DOC = "https://example.org/cla.md"
 

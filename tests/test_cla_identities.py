@@ -13,11 +13,11 @@ from rules.cla.identities import (
     co_author_query,
     co_author_trailers,
     collect,
-    noreply_host,
     parse_co_author_answer,
     resolve_co_authors,
     settle_pending,
 )
+from rules.common.noreply import noreply_host
 
 HOST = "github.com"
 

@@ -1,7 +1,6 @@
-"""The `cla` section of the rules file, and the two small matching rules it implies.
+"""The `cla` section of the rules file, and the sign-phrase matching it implies.
 
-Login globs know only `*` and `?` (SPEC §3): everything else, brackets included, is
-literal, so `*[bot]` matches `dependabot[bot]` and nothing like a character class.
+Login globs (`allowlist`) are the shared ones of `rules.common.logins`.
 The sign phrase is compared after normalising case and whitespace, so a phrase typed
 on two lines or in capitals still signs.
 """
@@ -9,15 +8,14 @@ on two lines or in capitals still signs.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from pydantic import Field, field_validator
 
 from bot.rule import RuleConfig
+from rules.common.logins import check_login_globs
 
 DEFAULT_SIGN_PHRASE = "I have read the CLA Document and I hereby sign the CLA"
 MAX_PHRASE_CHARS = 1000
-_LOGIN_GLOB_CHARS = re.compile(r"^[A-Za-z0-9\-\[\]*?._]+$")
 _ORG_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -33,21 +31,6 @@ def signs(comment_body: str | None, sign_phrase: str) -> bool:
         return False
     phrase = normalise_phrase(sign_phrase)
     return bool(phrase) and phrase in normalise_phrase(comment_body)
-
-
-@lru_cache(maxsize=256)
-def login_glob(pattern: str) -> re.Pattern[str]:
-    """A glob with only `*` and `?` as a case-insensitive regex (GitHub logins ignore case)."""
-    parts = [".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in pattern]
-    return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
-
-
-def allowlisted(login: str, patterns: list[str]) -> str | None:
-    """The first pattern that matches the whole login, if any."""
-    for pattern in patterns:
-        if login_glob(pattern).fullmatch(login):
-            return pattern
-    return None
 
 
 def _as_version(value: object) -> object:
@@ -122,12 +105,7 @@ class ClaConfig(RuleConfig):
     @field_validator("allowlist")
     @classmethod
     def _allowlist(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            if not pattern or not _LOGIN_GLOB_CHARS.fullmatch(pattern):
-                raise ValueError(f"{pattern!r} is not a login glob (letters, digits, '-', '[bot]', '*' and '?')")
-            if set(pattern) <= {"*", "?"}:
-                raise ValueError(f"{pattern!r} would exempt everyone; list the logins or a narrower glob")
-        return value
+        return check_login_globs(value)
 
     @field_validator("covered_organizations")
     @classmethod

@@ -11,9 +11,9 @@ A git identity GitHub links to no account cannot sign; its commit is reported as
 included, are resolved the way GitHub itself does (GraphQL `Commit.authors`): a trailer
 is text anyone can write, and `999+somebody@users.noreply...` need not be somebody's.
 
-Commit messages are contributor text: trailers are found by a line scanner (linear in
-the message) over at most the last `MAX_MESSAGE_CHARS` of each message, where git puts
-its trailers.
+Commit messages are contributor text: trailers are found by the line scanner of
+`rules.common.trailers` (linear in the message) over at most the last 64 KiB of each
+message, where git puts its trailers.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+
+from rules.common.trailers import person_trailers
 
 WEB_FLOW_LOGIN = "web-flow"  # GitHub's committer for web edits, merges and squashes
 
@@ -33,9 +34,6 @@ ROLE_CO_AUTHOR = "co-author"
 GRAPHQL_BATCH = 50  # commits per GraphQL query (each asks for up to 100 authors)
 MAX_AUTHORS_PER_COMMIT = 100
 
-MAX_MESSAGE_CHARS = 64 * 1024  # trailers are read from this much of a message's end
-_TRAILER_KEY = "co-authored-by"
-_BLANKS = " \t"
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -92,51 +90,9 @@ class Involvement:
             self.unlinked.append(entry)
 
 
-def noreply_host(api_url: str) -> str:
-    """The web host of this deployment (for links such as its email settings page).
-
-    GitHub Enterprise Server serves its API at `https://HOST/api/v3` (the same test the
-    settings use for GraphQL); GHE.com at `https://api.SUBDOMAIN.ghe.com`; anything else
-    is github.com.
-    """
-    parts = urlsplit(api_url)
-    host = (parts.hostname or "").lower()
-    if parts.path.rstrip("/").endswith("/api/v3") and host:
-        return host
-    if host.endswith(".ghe.com"):
-        return host.removeprefix("api.")
-    return "github.com"
-
-
-def _trailer(line: str) -> tuple[str, str] | None:
-    """`Co-authored-by: Name <email>` → (name, email); None for any other line. Linear in the line."""
-    text = line.strip(_BLANKS + "\r")
-    if text[:len(_TRAILER_KEY)].lower() != _TRAILER_KEY:
-        return None
-    rest = text[len(_TRAILER_KEY):].lstrip(_BLANKS)
-    if not rest.startswith(":") or not rest.endswith(">"):
-        return None
-    rest = rest[1:]
-    opening = rest.find("<")
-    if opening < 0 or rest.find(">") != len(rest) - 1:
-        return None
-    name, email = rest[:opening], rest[opening + 1:-1]
-    if not email or "<" in email or any(c.isspace() for c in email):
-        return None
-    return name.strip(_BLANKS), email
-
-
 def co_author_trailers(message: str | None) -> list[tuple[str, str]]:
     """(name, email) of each `Co-authored-by:` line, in order, one per email."""
-    text = (message or "")[-MAX_MESSAGE_CHARS:]
-    seen: set[str] = set()
-    found: list[tuple[str, str]] = []
-    for line in text.split("\n"):
-        trailer = _trailer(line)
-        if trailer is not None and trailer[1].lower() not in seen:
-            seen.add(trailer[1].lower())
-            found.append(trailer)
-    return found
+    return [(person.name, person.email) for person in person_trailers(message, "co-authored-by")]
 
 
 def _account(value: Any) -> dict[str, Any] | None:

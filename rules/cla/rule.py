@@ -24,16 +24,18 @@ from bot.rule import Outcome, Reevaluate, Rule
 from rules.cla import dashboard
 from rules.cla import report as render
 from rules.cla import store as signatures
-from rules.cla.config import ClaConfig, allowlisted, signs
+from rules.cla.config import ClaConfig, signs
 from rules.cla.identities import (
     Identity,
     Involvement,
     collect,
-    noreply_host,
     resolve_co_authors,
     settle_pending,
 )
 from rules.cla.report import Verdict
+from rules.common.logins import allowlisted
+from rules.common.merge_queue import MERGE_GROUP_EVENT, merge_group_range
+from rules.common.noreply import noreply_host
 
 if TYPE_CHECKING:
     from bot.context import EventContext
@@ -42,7 +44,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SIGNING_EVENTS = frozenset({"issue_comment.created", "issue_comment.edited"})
-MERGE_GROUP_EVENT = "merge_group.checks_requested"
 CLOSED_EVENT = "pull_request.closed"
 
 
@@ -147,11 +148,10 @@ class ClaRule(Rule[ClaConfig]):
     # -- merge queues --------------------------------------------------------------------------
 
     async def _merge_group(self, ctx: "EventContext", config: ClaConfig) -> Outcome:
-        group = ctx.payload.get("merge_group") or {}
-        head, base = group.get("head_sha"), group.get("base_sha")
-        if not (isinstance(head, str) and isinstance(base, str) and head and base):
-            log.warning("merge_group event without head_sha/base_sha; nothing to check")
+        found = merge_group_range(ctx.payload)
+        if found is None:
             return Outcome()
+        base, head = found
         owner = owner_from_account(ctx.repository.get("owner"))
         if owner is None:
             raise ValueError("merge_group payload has no repository owner id")

@@ -9,8 +9,10 @@ breaks, cap the length); what is here is only the part that must be the same eve
 from __future__ import annotations
 
 import re
+import string
+import unicodedata
 
-__all__ = ["bullets", "code_span", "fenced", "link_target", "plural"]
+__all__ = ["bullets", "code_span", "escape_markdown", "fenced", "link_target", "one_line", "plural"]
 
 _BACKTICKS = re.compile(r"`+")
 
@@ -53,3 +55,35 @@ def bullets(items: list[str], cap: int) -> list[str]:
 def plural(n: int, word: str, plural_form: str | None = None) -> str:
     """`1 file`, `2 files` (or `plural_form` when adding an "s" is wrong)."""
     return f"{n} {word if n == 1 else (plural_form or word + 's')}"
+
+
+def escape_markdown(text: str, keep: str = "-") -> str:
+    """User-controlled text as literal Markdown: every ASCII punctuation mark is
+    backslash-escaped (no emphasis, links, HTML, entities or hidden markers can form), an
+    `@` cannot start a mention, and line breaks and invisible format characters are gone,
+    so the text cannot leave its line. Letters, digits, `keep` and intraword `_` stay as
+    they are, so an ordinary login still renders, and mentions, exactly as typed."""
+    cleaned = "".join(" " if ch.isspace() or unicodedata.category(ch) == "Cc" else ch
+                      for ch in text if unicodedata.category(ch) != "Cf")
+    cleaned = " ".join(cleaned.split())
+    out: list[str] = []
+    for i, ch in enumerate(cleaned):
+        if ch.isalnum() or ch == " " or ch in keep:
+            out.append(ch)
+        elif ch == "_" and 0 < i < len(cleaned) - 1 and cleaned[i - 1].isalnum() and cleaned[i + 1].isalnum():
+            out.append(ch)  # intraword underscores never make emphasis
+        elif ch == "@":
+            out.append("@\u2060")  # a word joiner after @: nothing GitHub reads as a mention
+        elif ch in string.punctuation:
+            out.append("\\" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` with every run of whitespace and control characters one space, at most `limit`
+    characters (an ellipsis marks a cut), for fenced blocks and code spans."""
+    cleaned = " ".join("".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text[: limit * 4])
+                       .split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"

@@ -23,8 +23,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from bot.context import EventContext, is_bot
 from bot.errors import RetryLater
 from rules.common.logins import is_login
+from rules.common.markdown import escape_markdown
 from rules.onboarding.store import Kind
-from rules.onboarding.templates import escape_markdown, render, template_fields
+from rules.onboarding.templates import render, template_fields
 
 # The rule's own logger, so its log lines read as they did before the rule was split up.
 log = logging.getLogger("rules.onboarding")

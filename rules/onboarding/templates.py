@@ -1,11 +1,9 @@
 """The onboarding messages: the default templates, checking a template from the rules file,
-filling its placeholders, and escaping what contributors typed so it stays literal text."""
+filling its placeholders (what contributors typed is escaped with `rules.common.markdown`)."""
 
 from __future__ import annotations
 
 import re
-import string
-import unicodedata
 from collections.abc import Mapping
 from string import Formatter
 
@@ -73,30 +71,6 @@ def render(template: str, values: Mapping[str, str | None]) -> str:
         else:
             lines.append("".join(parts))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
-
-
-def escape_markdown(text: str, keep: str = "-") -> str:
-    """User-controlled text as literal Markdown: every ASCII punctuation mark is
-    backslash-escaped (no emphasis, links, HTML, entities or hidden markers can form), an
-    `@` cannot start a mention, and line breaks and invisible format characters are gone,
-    so the text cannot leave its line. Letters, digits, `keep` and intraword `_` stay as
-    they are, so an ordinary login still renders, and mentions, exactly as typed."""
-    cleaned = "".join(" " if ch.isspace() or unicodedata.category(ch) == "Cc" else ch
-                      for ch in text if unicodedata.category(ch) != "Cf")
-    cleaned = " ".join(cleaned.split())
-    out: list[str] = []
-    for i, ch in enumerate(cleaned):
-        if ch.isalnum() or ch == " " or ch in keep:
-            out.append(ch)
-        elif ch == "_" and 0 < i < len(cleaned) - 1 and cleaned[i - 1].isalnum() and cleaned[i + 1].isalnum():
-            out.append(ch)  # intraword underscores never make emphasis
-        elif ch == "@":
-            out.append("@\u2060")  # a word joiner after @: nothing GitHub reads as a mention
-        elif ch in string.punctuation:
-            out.append("\\" + ch)
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def check_template(value: str | None) -> str | None:
