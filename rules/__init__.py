@@ -7,7 +7,7 @@ add one line here. Imports are explicit, so a missing module is an import error.
 from __future__ import annotations
 
 from bot.rule import Rule
-from rules import cla, commercial, license_headers, onboarding, triage
+from rules import cla, commercial, dco, license_headers, onboarding, triage
 
 RULES: tuple[Rule, ...] = (
     cla.RULE,
@@ -15,4 +15,5 @@ RULES: tuple[Rule, ...] = (
     onboarding.RULE,
     triage.RULE,
     commercial.RULE,
+    dco.RULE,
 )

@@ -1,0 +1,5 @@
+"""The dco rule."""
+
+from .rule import RULE
+
+__all__ = ["RULE"]
