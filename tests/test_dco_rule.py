@@ -500,3 +500,22 @@ async def test_invalid_dco_section_is_reported_by_field(fake, bot, rules_text, m
     assert fake.latest_status(REPO, pr["head"]["sha"], "governance/config")["state"] == "failure"
     assert fake.latest_status(REPO, pr["head"]["sha"], CONTEXT) is None
     assert message in the_report(fake, 1)
+
+
+# -- the Details page ------------------------------------------------------------------------------
+
+async def test_the_details_page_lists_each_commit_with_the_fix_and_the_remediation_text(fake, web_bot):
+    setup_repo(fake, INDIVIDUAL)
+    fake.add_user("dana", emails=["dana@example.org"])
+    unsigned = commit_by_email("Dana <b>D</b>", "dana@example.org", message="<img src=x> @everyone")
+    pr = open_pr(fake, 1, "dana", [unsigned, signed_commit_by(fake, "dana")])
+    await web_bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1))
+    status = dco_status(fake, pr)
+    assert status["target_url"].startswith(web_bot.settings.public_url + "/v/")
+    status_code, body = await web_bot.get(status["target_url"][len(web_bot.settings.public_url):])
+    assert status_code == 200
+    assert unsigned["sha"][:7] in body and "&lt;img src=x&gt; @everyone (no sign-off)" in body
+    assert "<img" not in body and "<b>D</b>" not in body
+    assert "git rebase --signoff HEAD~2\ngit push --force-with-lease" in body
+    assert f"I, Dana &lt;b&gt;D&lt;/b&gt; &lt;dana@example.org&gt;, hereby add my Signed-off-by to this commit: " \
+           f"{unsigned['sha']}" in body

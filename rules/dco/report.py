@@ -10,7 +10,7 @@ the copyable blocks they are fenced, flattened to one line and capped.
 
 from __future__ import annotations
 
-from bot.rule import ReportSection, StatusUpdate
+from bot.rule import DetailLink, DetailRow, FixBlock, ReportSection, StatusUpdate, VerdictDetails
 from rules.common.markdown import bullets, escape_markdown, fenced, one_line, plural
 from rules.common.trailers import Person
 
@@ -55,9 +55,37 @@ def description(verdict: Verdict) -> str:
     return _fit(f"{lack}: run {fix_command(verdict)}, then force-push (see the report).")
 
 
-def status(verdict: Verdict, sha: str | None = None) -> StatusUpdate:
+def status(verdict: Verdict, config: DcoConfig, sha: str | None = None) -> StatusUpdate:
     return StatusUpdate(STATUS_CONTEXT, "success" if verdict.passed else "failure", description(verdict),
-                        sha=sha, target_url=DCO_URL)
+                        sha=sha, target_url=DCO_URL, details=details(verdict, config))
+
+
+def details(verdict: Verdict, config: DcoConfig) -> VerdictDetails:
+    """Every commit lacking its sign-off, with the commands and remediation texts (the Details page)."""
+    links = [DetailLink(label="Developer Certificate of Origin", url=DCO_URL)]
+    if verdict.incomplete is not None:
+        return VerdictDetails(summary=description(verdict), links=links, rows=[DetailRow(
+            kind="error", subject="pull request", problem=f"{verdict.incomplete}: sign-offs cannot be checked on a "
+            "partial view", fix="Split the pull request, or comment /recheck.")])
+    if verdict.passed:
+        return VerdictDetails(summary=description(verdict), links=links)
+    rows = [DetailRow(kind="commit", subject=item.commit.sha[:7],
+                      problem=f"{one_line(item.commit.author.name, MAX_NAME_CHARS) or 'unknown'}: "
+                              f"{one_line(item.commit.subject, MAX_SUBJECT_CHARS) or '(no subject)'} "
+                              f"({_REASONS[item.reason]})",
+                      fix="Sign it off (below) and force-push.")
+            for item in verdict.unsigned[:MAX_LISTED]]
+    fixes = [FixBlock(title="The author adds the sign-off and force-pushes",
+                      text=f"{fix_command(verdict)}\ngit push --force-with-lease")]
+    remediation = config.allow_remediation_commits
+    if remediation.individual:
+        fixes += [FixBlock(title="Or the author adds a commit with exactly this message", text=text)
+                  for text in _individual_texts(verdict.unsigned)]
+    if remediation.third_party:
+        fixes += [FixBlock(title="Or someone authorised adds a commit on the author's behalf (their name and email "
+                                 "for YOUR_NAME and YOUR_EMAIL)", text=text)
+                  for text in _third_party_texts(verdict.unsigned)]
+    return VerdictDetails(summary=description(verdict), rows=rows, fixes=fixes, links=links)
 
 
 def _safe_person(person: Person) -> Person:
@@ -79,23 +107,18 @@ def _by_author(unsigned: list[Unsigned]) -> dict[Person, list[str]]:
     return groups
 
 
-def _individual_blocks(unsigned: list[Unsigned]) -> list[str]:
-    blocks = []
-    for author, shas in _by_author(unsigned).items():
-        text = "\n".join([f"DCO Remediation Commit for {author}", "",
-                          *(individual_statement(author, sha) for sha in shas), "", f"Signed-off-by: {author}"])
-        blocks.append(fenced(text))
-    return blocks
+def _individual_texts(unsigned: list[Unsigned]) -> list[str]:
+    """One remediation commit message per author, in the DCO app's format."""
+    return ["\n".join([f"DCO Remediation Commit for {author}", "",
+                       *(individual_statement(author, sha) for sha in shas), "", f"Signed-off-by: {author}"])
+            for author, shas in _by_author(unsigned).items()]
 
 
-def _third_party_blocks(unsigned: list[Unsigned]) -> list[str]:
-    blocks = []
-    for author, shas in _by_author(unsigned).items():
-        text = "\n".join([f"Third-Party DCO Remediation Commit for {author}", "",
-                          *(third_party_statement(author, PLACEHOLDER, sha) for sha in shas), "",
-                          f"Signed-off-by: {PLACEHOLDER}"])
-        blocks.append(fenced(text))
-    return blocks
+def _third_party_texts(unsigned: list[Unsigned]) -> list[str]:
+    return ["\n".join([f"Third-Party DCO Remediation Commit for {author}", "",
+                       *(third_party_statement(author, PLACEHOLDER, sha) for sha in shas), "",
+                       f"Signed-off-by: {PLACEHOLDER}"])
+            for author, shas in _by_author(unsigned).items()]
 
 
 def report(verdict: Verdict, config: DcoConfig) -> ReportSection:
@@ -126,10 +149,10 @@ def report(verdict: Verdict, config: DcoConfig) -> ReportSection:
             parts.append(f"Only the first {MAX_REMEDIATED} commits are listed below; rebasing fixes them all.")
     if remediation.individual:
         parts.append("**Remediation commit by the author** (authored with that same email):\n\n"
-                     + "\n\n".join(_individual_blocks(verdict.unsigned)))
+                     + "\n\n".join(fenced(text) for text in _individual_texts(verdict.unsigned)))
     if remediation.third_party:
         parts.append("**Remediation commit by someone else on the author's behalf** (for example their employer; "
                      "only if you are authorised to sign off for them). Replace `YOUR_NAME` and `YOUR_EMAIL` with "
                      "yours, as the commit's author or committer; one commit per author:\n\n"
-                     + "\n\n".join(_third_party_blocks(verdict.unsigned)))
+                     + "\n\n".join(fenced(text) for text in _third_party_texts(verdict.unsigned)))
     return ReportSection(REPORT_TITLE, "\n\n".join(parts), needs_action=True)

@@ -59,7 +59,7 @@ class DcoRule(Rule[DcoConfig]):
             verdict = Verdict(incomplete=str(exc).split(";")[0])
         else:
             verdict = await assess(ctx, config, commits)
-        return Outcome(statuses=[render.status(verdict)], report=render.report(verdict, config))
+        return Outcome(statuses=[render.status(verdict, config)], report=render.report(verdict, config))
 
     async def _merge_group(self, ctx: "EventContext", config: DcoConfig) -> Outcome:
         found = merge_group_range(ctx.payload)
@@ -72,7 +72,7 @@ class DcoRule(Rule[DcoConfig]):
             verdict = Verdict(incomplete=str(exc).split(";")[0])
         else:
             verdict = await assess(ctx, config, commits)
-        return Outcome(statuses=[render.status(verdict, sha=head)])
+        return Outcome(statuses=[render.status(verdict, config, sha=head)])
 
 
 async def assess(ctx: "EventContext", config: DcoConfig, commits: list[dict[str, Any]]) -> Verdict:
