@@ -97,3 +97,19 @@ async def test_python_and_go_import_lines_of_spaces_do_not_stall_pings(fake, bot
     assert status["state"] == "failure"
     report = [c for c in fake.comments(REPO, 1) if "governance-bot:report" in c["body"]][0]["body"]
     assert "app/main.py" in report and "ee/billing" in report
+
+
+async def test_sign_off_and_remediation_lines_of_spaces_do_not_stall_pings(fake, bot):
+    """The DCO rule reads the same kind of lines: `Signed-off-by: ` + spaces, half-written remediation statements."""
+    fake.add_repo(REPO)
+    fake.set_file(REPO, ".github/governance.yml", "dco:\n  allow_remediation_commits: {individual: true, third_party: true}\n")
+    fake.add_user("dana")
+    lines = ["Signed-off-by: " + " " * 6000 + "x", "Signed-off-by: " + "<" * 6000,
+             "On behalf of " + "a <b>, I, " * 600 + "hereby add my Signed-off-by to this commit:" + " " * 3000,
+             "I, " + " " * 3000 + "<" * 1000 + ", hereby add my Signed-off-by to this commit: " + "a" * 39]
+    commits = [commit_by(fake, "dana", message="Fix\n\n" + "\n".join(lines * 8)) for _ in range(20)]
+    fake.add_pull_request(REPO, 1, author="dana", commits=commits)
+    rtts = await pings_while_processing(bot, "pull_request", pull_request_event(fake, REPO, 1))
+    assert max(rtts) < PING_BOUND, rtts
+    status = fake.latest_status(REPO, fake.pull_request(REPO, 1)["head"]["sha"], "governance/dco")
+    assert status["state"] == "failure" and status["description"].startswith("20 commits lack")
