@@ -236,17 +236,15 @@ class Engine:
         await apply.apply_people(ctx, outcome)
         await apply.apply_comments(ctx, outcome)
         if ctx.is_pr_evaluation:
+            remembered: Any = report.UNREAD
             if self.dry_run:  # state is not written in a dry run; render from what we have
                 current = {**await report.load_sections(ctx, active), **sections}
                 current = {name: section for name, section in current.items() if section is not None}
             else:
-                if report.CONFIG_SECTION not in active:
-                    await report.clear_config_section(ctx)
-                await report.store_sections(ctx, sections, head)
-                current = await report.load_sections(ctx, active)
+                current, remembered = await report.update_sections(ctx, sections, head, active)
             body = report.render(current, head)
             await report.publish(ctx, body, needs_action=any(s.needs_action for s in current.values()),
-                                 remember=not self.dry_run)
+                                 remember=not self.dry_run, remembered=remembered)
         if self.dry_run:
             return
         # State first, so a re-evaluation (of this or another PR) sees what this event recorded.

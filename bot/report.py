@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import gidgethub
 from sqlalchemy import delete, select
@@ -44,42 +44,65 @@ def render(sections: dict[str, ReportSection], head_sha: str | None) -> str | No
     return "\n".join(lines).rstrip() + "\n"
 
 
-async def store_sections(ctx: "EventContext", sections: dict[str, ReportSection | None], head_sha: str | None) -> None:
-    """Remember each rule's latest section for this PR (None forgets it)."""
+async def update_sections(ctx: "EventContext", sections: dict[str, ReportSection | None], head_sha: str | None,
+                          active: list[str]) -> tuple[dict[str, ReportSection], Any]:
+    """Remember each rule's latest section for this PR (None forgets it; the rules-file section is
+    forgotten once it is no longer active), then read back the PR's sections of the `active` rules
+    and its remembered report comment (for `publish`).
+
+    One transaction: as four (clear, store, load, look up the comment) they were a good part of a
+    delivery's CPU, each a round of the database's thread.
+    """
+    where = (report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number)
     async with ctx.store.transaction() as conn:
+        forget = [rule for rule, section in sections.items() if section is None]
+        if CONFIG_SECTION not in active:
+            forget.append(CONFIG_SECTION)
+        if forget:
+            await conn.execute(delete(report_sections).where(*where, report_sections.c.rule.in_(forget)))
+        now = time.time()
         for rule, section in sections.items():
-            if section is None:
-                await conn.execute(delete(report_sections).where(
-                    report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number,
-                    report_sections.c.rule == rule))
-                continue
-            await ctx.store.upsert(conn, report_sections, {
-                "repository": ctx.repo_full_name, "number": ctx.number, "rule": rule, "head_sha": head_sha,
-                "needs_action": section.needs_action, "title": section.title, "body": section.body,
-                "updated_at": time.time(),
-            }, keys=["repository", "number", "rule"])
+            if section is not None:
+                await ctx.store.upsert(conn, report_sections, {
+                    "repository": ctx.repo_full_name, "number": ctx.number, "rule": rule, "head_sha": head_sha,
+                    "needs_action": section.needs_action, "title": section.title, "body": section.body,
+                    "updated_at": now,
+                }, keys=["repository", "number", "rule"])
+        rows = (await conn.execute(select(report_sections).where(*where))).all()
+        comment = await _remembered(conn, ctx)
+    return _active(rows, active), comment
 
 
 async def load_sections(ctx: "EventContext", active: list[str]) -> dict[str, ReportSection]:
     async with ctx.store.engine.connect() as conn:
         rows = (await conn.execute(select(report_sections).where(
             report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number))).all()
+    return _active(rows, active)
+
+
+def _active(rows: Any, active: list[str]) -> dict[str, ReportSection]:
     by_rule = {r.rule: ReportSection(r.title, r.body, r.needs_action) for r in rows}
     return {name: by_rule[name] for name in active if name in by_rule}
 
 
-async def clear_config_section(ctx: "EventContext") -> None:
-    async with ctx.store.transaction() as conn:
-        await conn.execute(delete(report_sections).where(
-            report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number,
-            report_sections.c.rule == CONFIG_SECTION))
+async def _remembered(conn: Any, ctx: "EventContext") -> Any:
+    return (await conn.execute(select(report_comments).where(
+        report_comments.c.repository == ctx.repo_full_name, report_comments.c.number == ctx.number))).first()
 
 
-async def publish(ctx: "EventContext", body: str | None, needs_action: bool, remember: bool = True) -> None:
-    """Create or edit the one report comment so that it reads `body`."""
-    async with ctx.store.engine.connect() as conn:
-        row = (await conn.execute(select(report_comments).where(
-            report_comments.c.repository == ctx.repo_full_name, report_comments.c.number == ctx.number))).first()
+UNREAD = object()
+
+
+async def publish(ctx: "EventContext", body: str | None, needs_action: bool, remember: bool = True,
+                  remembered: Any = UNREAD) -> None:
+    """Create or edit the one report comment so that it reads `body`.
+
+    `remembered`: the report_comments row (or None) when the caller has just read it (`update_sections`).
+    """
+    row = remembered
+    if row is UNREAD:
+        async with ctx.store.engine.connect() as conn:
+            row = await _remembered(conn, ctx)
     comment_id, current = (row.comment_id, row.body) if row else (None, None)
     if comment_id is None:
         found = await find_existing(ctx)

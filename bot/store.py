@@ -201,10 +201,13 @@ class Store:
             url = f"sqlite+aiosqlite:///{self._scratch}"
         self.url = url
         self.is_postgres = self.url.startswith("postgresql")
-        kwargs: dict = {"pool_pre_ping": True}
+        kwargs: dict = {}
         if self.is_postgres:
             # A bounded connect timeout: an unreachable host fails fast (503, retry) instead of hanging.
-            kwargs.update(pool_size=10, max_overflow=20, connect_args={"timeout": 10})
+            # Pre-ping: a pooled connection that a database restart cut is replaced, not handed out.
+            # (Not on SQLite: a local file's connection does not go stale, and the ping was a round
+            # of the database thread at every checkout, ~10 a delivery.)
+            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args={"timeout": 10})
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         # SQLite only: one write transaction at a time, so it must never await network I/O or
         # open another transaction inside.
