@@ -345,10 +345,7 @@ class Server:
     # -- the delivery queue, read straight from the server's database (read-only queries)
     async def states(self, prefix: str) -> Counter[str]:
         assert self.store is not None
-        async with self.store.engine.connect() as conn:
-            rows = (await conn.execute(select(deliveries.c.state, func.count()).where(
-                deliveries.c.id.like(f"{prefix}%")).group_by(deliveries.c.state))).all()
-        return Counter({state: count for state, count in rows})
+        return await run_states(self.store, prefix)
 
     async def timings(self, prefix: str) -> list[Any]:
         """id, installation, received_at, finished_at, state, attempts of this run's deliveries."""
@@ -374,6 +371,14 @@ class Server:
             if states["done"] + states["failed"] >= expected or time.monotonic() > deadline:
                 return states
             await asyncio.sleep(poll)
+
+
+async def run_states(store: Store, prefix: str) -> Counter[str]:
+    """How many of a run's deliveries (ids starting with `prefix`) are in each state."""
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(select(deliveries.c.state, func.count()).where(
+            deliveries.c.id.like(f"{prefix}%")).group_by(deliveries.c.state))).all()
+    return Counter({state: count for state, count in rows})
 
 
 @asynccontextmanager
@@ -527,6 +532,8 @@ def per_event_lines(kinds: Counter[str], events: int) -> Iterator[str]:
         if kinds.get(kind):
             yield f"  {kind:<10} {kinds[kind] / events:6.2f} per event  ({kinds[kind]} total)"
     yield f"  {'all API':<10} {total / events:6.2f} per event  (token requests excluded)"
+    writes = sum(kinds.get(k, 0) for k in ("POST", "PATCH", "PUT", "DELETE"))
+    yield f"  {'writes':<10} {writes / events:6.2f} per event  (POST/PATCH/PUT/DELETE: what GitHub's 80/min, 500/h count)"
 
 
 def rss_line(memory: dict[str, int]) -> str:

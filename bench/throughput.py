@@ -1,25 +1,31 @@
-"""Deliveries processed per second, API requests per event, and the server's peak RSS.
+"""Deliveries processed per second, API requests and writes per event, CPU per delivery, peak RSS.
 
 Every delivery is a signed `pull_request` event for a PR whose rules file makes the probe rule fail,
-so a first evaluation writes two statuses, a label and the report comment. The real server
-(`governance-bot serve`, WORKERS=8) runs against the in-repo fake GitHub. Scenarios, each on a
-fresh server, database and fake:
+so a first evaluation writes two statuses, a label and the report comment (4 writes; the label is
+created once per repository). The real server (`governance-bot serve`, WORKERS=8) runs against the
+in-repo fake GitHub. Scenarios, each on a fresh server, database and fake:
 
-  spread-0      400 PRs over 8 installations, fake at 0 ms, write pacing lifted: raw capacity.
+  spread-0      (a) 40 installations x 10 PRs, fake at 0 ms, GitHub's write limits (80/min, 500/h):
+                every installation's 41 writes fit its minute, so all 400 should be done in seconds.
                 Then the same 400 PRs again (`synchronize`, nothing changed): the idempotent path.
-  spread-50     the same 400 PRs, fake at 50 ms a request, pacing lifted.
-  one-unpaced   400 PRs in ONE installation, fake at 0 ms (--one-latency), pacing lifted. One
+  spread-50     (a) the same at 50 ms a request.
+  one-unpaced   400 PRs in ONE installation, fake at 0 ms (--one-latency), write limits lifted. One
                 installation's writes are never concurrent, so at a real GitHub latency this is
                 bounded by (writes per event x write latency), whatever WORKERS is.
-  one-paced     the same with the default pacing (WRITE_BURST=20, WRITES_PER_MINUTE=80): bounded by
-                GitHub's content-creation ceiling, not by the bot; time-boxed (--window).
-  neighbour     one installation floods 200 PRs under default pacing; a second later 4 other
-                installations send 5 PRs each; time-boxed. Shows whether a paced installation holds
-                up the others (it must not).
+  one-window    (b) 30 PRs in ONE installation (~121 writes) under the default limits: the most
+                writes in any 60 s (never above 80), the time until every PR has its statuses
+                (the limit allows it at about 61 s) and writes per PR. Takes about a minute.
+  hour          (c) 600 PRs in ONE installation, in this process on a clock the bench moves on
+                whenever every delivery waits for the installation's window (no hour of real
+                time): the 501st write waits for the first to be an hour old.
+  neighbour     one installation floods 200 PRs under the default limits; a second later 4 other
+                installations send 5 PRs each; time-boxed. Shows whether a flooding installation
+                holds up the others (it must not).
 The deliveries are sent by 20 concurrent senders in this process (acks take milliseconds; the
 figures here are about processing). Deliveries/s = processed / (last completion - first arrival).
+CPU per delivery = the server's process CPU time (all threads) / deliveries processed.
 
-    .venv/bin/python -m bench.throughput [--scenarios spread-0,spread-50,one-unpaced,one-paced,neighbour]
+    .venv/bin/python -m bench.throughput [--scenarios spread-0,spread-50,one-unpaced,one-window,hour,neighbour]
                                          [--n 400] [--workers 8] [--one-latency MS] [--window 15]
 """
 
@@ -37,14 +43,31 @@ if __package__ in (None, ""):  # run as a file: make `bench` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common  # noqa: E402
+from tests.fake_ext_secondary_limits import most_in_any  # noqa: E402
 
 SENDERS = 20
 DEFAULT_WORKERS = 8
-BURST = 20  # the product's default WRITE_BURST
+WRITE_METHODS = ("POST", "PATCH", "PUT", "DELETE")
 
 
 def deliveries_for(fake, targets: list[common.Target], run: str, action: str = "opened") -> list[common.Signed]:
     return [common.pr_delivery(fake, target, run, index, action) for index, target in enumerate(targets)]
+
+
+async def all_statuses_at(fake, targets: list[common.Target], started: float, timeout: float) -> float:
+    """Seconds from `started` (time.time()) until every target PR has both of its statuses (nan: never)."""
+    pending = list(targets)
+    deadline = time.monotonic() + timeout
+    while pending and time.monotonic() < deadline:
+        pending = [t for t in pending if not has_statuses(fake, t)]
+        if pending:
+            await asyncio.sleep(0.05)
+    return time.time() - started if not pending else float("nan")
+
+
+def has_statuses(fake, target: common.Target) -> bool:
+    sha = fake.pull_request(target.repository, target.number)["head"]["sha"]
+    return all(fake.latest_status(target.repository, sha, c) for c in ("governance/config", "governance/probe"))
 
 
 def rate_of(timings) -> tuple[int, float]:
@@ -96,22 +119,25 @@ async def send(server, items: list[common.Signed]) -> common.SendResult:
 
 async def scenario_spread(args, key, latency: float, repeat: bool) -> dict[str, float]:
     figures: dict[str, float] = {}
-    installations, repos = 8, 5
-    per_repo = max(1, args.n // (installations * repos))
-    async with common.bench_env(settings={"WORKERS": str(args.workers), **common.UNPACED}, latency=latency,
+    installations, per_installation = 40, max(1, args.n // 40)
+    async with common.bench_env(settings={"WORKERS": str(args.workers)}, latency=latency,
                                 key=key) as (fake, server):
-        targets = common.interleave(common.populate(fake, installations=installations, repos_per_installation=repos,
-                                                    prs_per_repo=per_repo))
+        targets = common.interleave(common.populate(fake, installations=installations, repos_per_installation=1,
+                                                    prs_per_repo=per_installation))
         run = common.run_tag()
         items = deliveries_for(fake, targets, run)
-        print(f"  {len(items)} PRs over {installations} installations x {repos} repos, fake at {latency * 1000:.0f} ms, "
-              f"pacing lifted, WORKERS={args.workers}")
-        machine, cpu0 = common.MachineLoad(), server.cpu()
+        print(f"  {len(items)} PRs over {installations} installations x {per_installation} PRs, fake at "
+              f"{latency * 1000:.0f} ms, default write limits (80/min, 500/h), WORKERS={args.workers}")
+        machine, cpu0, started = common.MachineLoad(), server.cpu(), time.time()
+        watcher = asyncio.create_task(all_statuses_at(fake, targets, started, args.timeout))
         await send(server, items)
         await server.wait_done(run, len(items), timeout=args.timeout)
+        statuses_at = await watcher
         await explain_unfinished(server, run, len(items))
         figures["first"] = report_run(await server.timings(run), len(items), common.classify(fake),
                                       server.memory(), cpu_seconds=server.cpu() - cpu0)
+        figures["statuses_s"] = statuses_at
+        print(f"  every PR had its statuses {statuses_at:.1f} s after the first delivery was sent")
         print(f"  machine: {machine.busy_cores():.2f} of {os.cpu_count()} cores busy")
         if repeat:
             print("  by endpoint, per event:")
@@ -130,10 +156,8 @@ async def scenario_spread(args, key, latency: float, repeat: bool) -> dict[str, 
     return figures
 
 
-async def scenario_one(args, key, paced: bool) -> dict[str, float]:
-    settings = {"WORKERS": str(args.workers)}
-    if not paced:
-        settings.update(common.UNPACED)
+async def scenario_one(args, key) -> dict[str, float]:
+    settings = {"WORKERS": str(args.workers), **common.UNPACED}
     repos = 10
     per_repo = max(1, args.n // repos)
     latency = args.one_latency / 1000
@@ -141,35 +165,95 @@ async def scenario_one(args, key, paced: bool) -> dict[str, float]:
         targets = common.populate(fake, installations=1, repos_per_installation=repos, prs_per_repo=per_repo)
         run = common.run_tag()
         items = deliveries_for(fake, targets, run)
-        pacing = "default pacing (WRITE_BURST=20, WRITES_PER_MINUTE=80)" if paced else "pacing lifted"
-        print(f"  {len(items)} PRs in ONE installation ({repos} repos), fake at {args.one_latency:.0f} ms, {pacing}, "
-              f"WORKERS={args.workers}")
-        started, cpu0 = time.time(), server.cpu()
+        print(f"  {len(items)} PRs in ONE installation ({repos} repos), fake at {args.one_latency:.0f} ms, "
+              f"write limits lifted, WORKERS={args.workers}")
+        cpu0 = server.cpu()
         await send(server, items)
-        window = args.window if paced else args.timeout
-        await server.wait_done(run, len(items), timeout=window - (time.time() - started))
-        elapsed = time.time() - started
-        if not paced:
-            await explain_unfinished(server, run, len(items))
-        timings = await server.timings(run)
-        rate = report_run(timings, len(items), common.classify(fake), server.memory(),
-                          elapsed_cap=elapsed if paced else None, cpu_seconds=None if paced else server.cpu() - cpu0)
-        if paced:
-            print("  (time-boxed: the requests above include the deliveries still in flight when the box closed)")
+        await server.wait_done(run, len(items), timeout=args.timeout)
+        await explain_unfinished(server, run, len(items))
+        rate = report_run(await server.timings(run), len(items), common.classify(fake), server.memory(),
+                          cpu_seconds=server.cpu() - cpu0)
         writes = fake.writes()
-        if paced and len(writes) > BURST:
-            after = writes[BURST - 1:]
-            span = after[-1].at - after[0].at
-            print(f"  writes: {len(writes)} sent; after the first {BURST} (the burst) "
-                  f"{(len(after) - 1) / span * 60 if span > 0 else float('nan'):.0f}/min (ceiling 80/min)")
-        elif writes:
+        if len(writes) > 1:
             span = writes[-1].at - writes[0].at
             print(f"  writes: {len(writes)} sent, {(len(writes) - 1) / span * 60 if span > 0 else float('nan'):.0f}/min")
-        if paced:
-            done = sum(1 for t in timings if t.state == "done")
-            print(f"  time-boxed at {args.window:.0f} s: {len(items) - done} deliveries still queued when the server "
-                  f"was stopped (they would be processed later; nothing is lost)")
     return {"rate": rate}
+
+
+async def scenario_one_window(args, key) -> dict[str, float]:
+    prs = 30
+    async with common.bench_env(settings={"WORKERS": str(args.workers)}, latency=args.one_latency / 1000,
+                                key=key) as (fake, server):
+        targets = common.populate(fake, installations=1, repos_per_installation=1, prs_per_repo=prs)
+        run = common.run_tag()
+        items = deliveries_for(fake, targets, run)
+        print(f"  {len(items)} PRs in ONE installation, fake at {args.one_latency:.0f} ms, default write limits "
+              f"(80/min, 500/h), WORKERS={args.workers}")
+        cpu0, started = server.cpu(), time.time()
+        watcher = asyncio.create_task(all_statuses_at(fake, targets, started, 150.0))
+        await send(server, items)
+        statuses_at = await watcher
+        await server.wait_done(run, len(items), timeout=30)
+        await explain_unfinished(server, run, len(items))
+        report_run(await server.timings(run), len(items), common.classify(fake), server.memory(),
+                   cpu_seconds=server.cpu() - cpu0)
+        writes = [w.at for w in fake.writes()]
+        refused = sum(1 for r in fake.requests if r.status in (403, 429))
+        allowed = 60.0 * ((len(writes) - 1) // 80)
+        print(f"  writes: {len(writes)} ({len(writes) / prs:.2f} per PR); most in any 60 s: {most_in_any(writes, 60)} "
+              f"(limit 80); refused by GitHub: {refused}")
+        print(f"  every PR had its statuses after {statuses_at:.1f} s (the limit allows the last write at "
+              f"~{allowed:.0f} s plus its answer)")
+    return {"most_60s": most_in_any(writes, 60), "statuses_s": statuses_at, "writes_per_pr": len(writes) / prs}
+
+
+async def scenario_hour(args, key) -> dict[str, float]:
+    """(c): in this process, so the bench can move the bot's clock (tests.harness.ShiftedClock)."""
+    import tempfile
+
+    from tests.fake_ext_secondary_limits import SecondaryLimits
+    from tests.fakegithub import FakeGitHub
+    from tests.harness import BotHarness, ShiftedClock, make_settings
+
+    prs, stop_after = 600, 540
+    clock = ShiftedClock()
+    private, public = key
+    fake = FakeGitHub(public_key_pem=public)
+    fake.ratelimit_limit = 10**9
+    await fake.start()
+    limits = SecondaryLimits(clock=clock).install(fake)  # GitHub's documented 80/min, 500/h, on the bot's clock
+    with tempfile.TemporaryDirectory(prefix="governance-bench-") as tmp:
+        bot = BotHarness(make_settings(api_url=fake.url, private_key=private, db_path=Path(tmp) / "hour.db",
+                                       workers=args.workers, writes_per_minute=80, writes_per_hour=500,
+                                       retry_base_seconds=2.0, lease_seconds=60.0), clock=clock)
+        await bot.start()
+        try:
+            targets = common.populate(fake, installations=1, repos_per_installation=6, prs_per_repo=prs // 6)
+            run = common.run_tag()
+            items = deliveries_for(fake, targets, run)
+            print(f"  {len(items)} PRs in ONE installation, in-process bot (WORKERS={args.workers}), default write "
+                  f"limits; the clock jumps whenever every delivery waits for the window; stops after {stop_after} writes")
+            real0, clock0 = time.monotonic(), clock()
+            await common.send_all(bot.url, items, SENDERS)
+            while len(limits.log) < stop_after and time.monotonic() - real0 < args.timeout * 3:
+                await bot.advance_if_waiting(clock)
+                await asyncio.sleep(0.02)
+            log = limits.writes()
+            starts = [w.start for w in log]
+            print(f"  {len(log)} writes in {time.monotonic() - real0:.0f} s of real time, "
+                  f"{(clock() - clock0) / 60:.1f} min on the bot's clock; refused by GitHub: {sum(w.refused for w in log)}")
+            print(f"  most in any 60 s: {most_in_any(starts, 60)} (limit 80); in any hour: "
+                  f"{most_in_any(starts, 3600)} (limit 500)")
+            if len(starts) > 500:
+                print(f"  write 500 at +{(starts[499] - starts[0]) / 60:.1f} min; write 501 at "
+                      f"+{(starts[500] - starts[0]) / 60:.1f} min (it waited for write 1 to be an hour old)")
+            done = (await common.run_states(bot.state.store, run))["done"]
+            print(f"  {done} of {len(items)} PRs done when the bench stopped (the rest wait for the next hour)")
+        finally:
+            await bot.close()
+            await fake.close()
+    return {"most_60s": most_in_any(starts, 60), "most_hour": most_in_any(starts, 3600),
+            "w501_min": (starts[500] - starts[0]) / 60 if len(starts) > 500 else float("nan")}
 
 
 async def scenario_neighbour(args, key) -> dict[str, float]:
@@ -180,7 +264,7 @@ async def scenario_neighbour(args, key) -> dict[str, float]:
         quiet = common.interleave(common.populate(fake, installations=others, repos_per_installation=1,
                                                   prs_per_repo=per_other, first_installation=500))
         run_noisy, run_quiet = common.run_tag(), common.run_tag()
-        print(f"  installation 900 sends {len(noisy)} PRs (default pacing, fake at 0 ms); 1 s later installations "
+        print(f"  installation 900 sends {len(noisy)} PRs (default write limits, fake at 0 ms); 1 s later installations "
               f"500-503 send {len(quiet)} PRs; WORKERS={args.workers}")
         await send(server, deliveries_for(fake, noisy, run_noisy))
         await asyncio.sleep(1.0)
@@ -203,7 +287,7 @@ async def scenario_neighbour(args, key) -> dict[str, float]:
 
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenarios", default="spread-0,spread-50,one-unpaced,one-paced,neighbour")
+    parser.add_argument("--scenarios", default="spread-0,spread-50,one-unpaced,one-window,hour,neighbour")
     parser.add_argument("--n", type=int, default=400, help="PRs per scenario (default 400)")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="server WORKERS (default 8)")
     parser.add_argument("--one-latency", type=float, default=0.0, metavar="MS",
@@ -212,7 +296,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=90.0, help="give up waiting for a run after this many seconds")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    known = {"spread-0", "spread-50", "one-unpaced", "one-paced", "neighbour"}
+    known = {"spread-0", "spread-50", "one-unpaced", "one-window", "hour", "neighbour"}
     if set(chosen) - known:
         parser.error(f"unknown scenario(s): {', '.join(sorted(set(chosen) - known))}; known: {', '.join(sorted(known))}")
 
@@ -227,9 +311,11 @@ async def main(argv: list[str] | None = None) -> int:
         elif name == "spread-50":
             summary[name] = await scenario_spread(args, key, 0.05, repeat=False)
         elif name == "one-unpaced":
-            summary[name] = await scenario_one(args, key, paced=False)
-        elif name == "one-paced":
-            summary[name] = await scenario_one(args, key, paced=True)
+            summary[name] = await scenario_one(args, key)
+        elif name == "one-window":
+            summary[name] = await scenario_one_window(args, key)
+        elif name == "hour":
+            summary[name] = await scenario_hour(args, key)
         elif name == "neighbour":
             summary[name] = await scenario_neighbour(args, key)
 
@@ -238,8 +324,6 @@ async def main(argv: list[str] | None = None) -> int:
         print(f"  {name:<12} " + "  ".join(f"{k}={v:.1f}" for k, v in figures.items()))
     if "spread-0" in summary and "spread-50" in summary:
         print(f"  50 ms / 0 ms throughput ratio: {summary['spread-50']['first'] / summary['spread-0']['first']:.2f}")
-    if "one-paced" in summary and "one-unpaced" in summary:
-        print(f"  one installation, paced / unpaced: {summary['one-paced']['rate'] / summary['one-unpaced']['rate']:.3f}")
     print(f"  total time {time.monotonic() - started:.0f} s")
     return 0
 

@@ -47,30 +47,38 @@ def render(sections: dict[str, ReportSection], head_sha: str | None) -> str | No
 async def update_sections(ctx: "EventContext", sections: dict[str, ReportSection | None], head_sha: str | None,
                           active: list[str]) -> tuple[dict[str, ReportSection], Any]:
     """Remember each rule's latest section for this PR (None forgets it; the rules-file section is
-    forgotten once it is no longer active), then read back the PR's sections of the `active` rules
-    and its remembered report comment (for `publish`).
+    forgotten once it is no longer active), and return the PR's sections of the `active` rules with
+    its remembered report comment (for `publish`).
 
-    One transaction: as four (clear, store, load, look up the comment) they were a good part of a
-    delivery's CPU, each a round of the database's thread.
+    What is stored is read first and only what changed is written: an evaluation that changes
+    nothing costs two reads and no write transaction. (Clearing, storing, loading and looking up
+    the comment one by one were a good part of a delivery's CPU, each a round of the database's
+    thread.) Read-then-write is safe: one subject's deliveries never run at the same time.
     """
     where = (report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number)
-    async with ctx.store.transaction() as conn:
-        forget = [rule for rule, section in sections.items() if section is None]
-        if CONFIG_SECTION not in active:
-            forget.append(CONFIG_SECTION)
-        if forget:
-            await conn.execute(delete(report_sections).where(*where, report_sections.c.rule.in_(forget)))
-        now = time.time()
-        for rule, section in sections.items():
-            if section is not None:
+    async with ctx.store.engine.connect() as conn:
+        rows = {r.rule: r for r in (await conn.execute(select(report_sections).where(*where))).all()}
+        comment = await _remembered(conn, ctx)
+    forget = [rule for rule, section in sections.items() if section is None and rule in rows]
+    if CONFIG_SECTION not in active and CONFIG_SECTION in rows:
+        forget.append(CONFIG_SECTION)
+    changed = {rule: section for rule, section in sections.items() if section is not None and (
+        rule not in rows or (rows[rule].head_sha, rows[rule].needs_action, rows[rule].title, rows[rule].body)
+        != (head_sha, section.needs_action, section.title, section.body))}
+    if forget or changed:
+        async with ctx.store.transaction() as conn:
+            if forget:
+                await conn.execute(delete(report_sections).where(*where, report_sections.c.rule.in_(forget)))
+            now = time.time()
+            for rule, section in changed.items():
                 await ctx.store.upsert(conn, report_sections, {
                     "repository": ctx.repo_full_name, "number": ctx.number, "rule": rule, "head_sha": head_sha,
                     "needs_action": section.needs_action, "title": section.title, "body": section.body,
                     "updated_at": now,
                 }, keys=["repository", "number", "rule"])
-        rows = (await conn.execute(select(report_sections).where(*where))).all()
-        comment = await _remembered(conn, ctx)
-    return _active(rows, active), comment
+    current = {rule: ReportSection(r.title, r.body, r.needs_action) for rule, r in rows.items() if rule not in forget}
+    current.update((rule, section) for rule, section in sections.items() if section is not None)
+    return {name: current[name] for name in active if name in current}, comment
 
 
 async def load_sections(ctx: "EventContext", active: list[str]) -> dict[str, ReportSection]:

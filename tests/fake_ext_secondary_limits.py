@@ -104,10 +104,14 @@ class SecondaryLimits:
 
     def most_in_any(self, seconds: float, installation: int) -> int:
         """The most writes of the installation that arrived within any `seconds`-long span."""
-        starts = sorted(r.start for r in self.writes(installation))
-        most, first = 0, 0
-        for last, at in enumerate(starts):
-            while at - starts[first] >= seconds:
-                first += 1
-            most = max(most, last - first + 1)
-        return most
+        return most_in_any([r.start for r in self.writes(installation)], seconds)
+
+
+def most_in_any(times: list[float], seconds: float) -> int:
+    """The most of these times within any `seconds`-long span."""
+    times, most, first = sorted(times), 0, 0
+    for last, at in enumerate(times):
+        while at - times[first] >= seconds:
+            first += 1
+        most = max(most, last - first + 1)
+    return most

@@ -158,30 +158,39 @@ class BotHarness:
             await asyncio.sleep(0.02)
 
     async def settle_advancing(self, clock: ShiftedClock, timeout: float = 30.0) -> float:
-        """`settle`, moving `clock` on whenever every delivery left waits for a later time (its own
-        retry time, or its installation's full write window): time jumps to the earliest of those, as
-        if the bot had waited. Returns the seconds skipped."""
+        """`settle`, moving `clock` on whenever every delivery left waits (`advance_if_waiting`).
+        Returns the seconds skipped."""
         deadline = time.monotonic() + timeout
         skipped = 0.0
-        while True:
-            async with self.state.store.engine.connect() as conn:
-                rows = (await conn.execute(select(
-                    deliveries.c.id, deliveries.c.state, deliveries.c.available_at, deliveries.c.installation_id).where(
-                    deliveries.c.state.in_(("queued", "processing"))))).all()
-                ready = dict((await conn.execute(select(installation_writes.c.installation_id,
-                                                        installation_writes.c.ready_at))).all())
-            if not rows:
-                return skipped
+        while (step := await self.advance_if_waiting(clock)) is not None:
+            skipped += step
             if time.monotonic() > deadline:
+                async with self.state.store.engine.connect() as conn:
+                    rows = (await conn.execute(select(deliveries.c.id, deliveries.c.state, deliveries.c.last_error).where(
+                        deliveries.c.state.in_(("queued", "processing"))))).all()
                 raise AssertionError(f"queue did not settle: {[tuple(r) for r in rows]}")
-            now = clock()
-            due = [max(r.available_at, ready.get(r.installation_id, 0.0)) for r in rows if r.state == "queued"]
-            if len(due) == len(rows) and min(due) > now:
-                step = min(due) - now + 0.001
-                clock.advance(step)
-                skipped += step
-                self.state.queue.wakeup.set()
             await asyncio.sleep(0.02)
+        return skipped
+
+    async def advance_if_waiting(self, clock: ShiftedClock) -> float | None:
+        """When no delivery runs and every queued one waits for a later time (its own retry time, or its
+        installation's full write window), jump `clock` to the earliest of those, as if the bot had
+        waited, and wake the workers. Returns the seconds skipped (0.0: none), None when nothing is left."""
+        async with self.state.store.engine.connect() as conn:
+            rows = (await conn.execute(select(deliveries.c.state, deliveries.c.available_at, deliveries.c.installation_id)
+                                       .where(deliveries.c.state.in_(("queued", "processing"))))).all()
+            ready = dict((await conn.execute(select(installation_writes.c.installation_id,
+                                                    installation_writes.c.ready_at))).all())
+        if not rows:
+            return None
+        due = [max(r.available_at, ready.get(r.installation_id, 0.0)) for r in rows if r.state == "queued"]
+        now = clock()
+        if len(due) < len(rows) or min(due) <= now:
+            return 0.0
+        step = min(due) - now + 0.001
+        clock.advance(step)
+        self.state.queue.wakeup.set()
+        return step
 
     async def delivery(self, delivery_id: str) -> dict[str, Any] | None:
         return await self.state.queue.get(delivery_id)
