@@ -18,8 +18,8 @@ The closed-loop phases (parked, busy-*) are the issue's measure: each sender pos
 it is answered, so the server is saturated and latency is mostly queueing behind the other 19
 senders (Little's law: mean latency = 20 / acks per second). The open-loop phases show latency at a
 given arrival rate instead. In the busy and open phases the workers get a head start (--prime
-deliveries, not measured) so processing runs during the whole measurement, and write pacing is
-lifted so workers keep working instead of waiting on the pacer.
+deliveries, not measured) so processing runs during the whole measurement, and the write windows are
+lifted so workers keep working instead of waiting for them.
 
     .venv/bin/python -m bench.ack_latency [--n 2000] [--concurrency 20] [--rate 200]
                                           [--phases parked,busy-50,busy-0,open-parked,open-50,open-0]

@@ -194,7 +194,7 @@ async def main(argv: list[str] | None = None) -> int:
         return 2
     counts = [int(c) for c in args.replicas.split(",") if c.strip()]
     print(f"{args.deliveries} deliveries over {args.prs} PRs in {args.installations} installations, fake GitHub at "
-          f"{args.latency * 1000:.0f} ms a request, write pacing lifted; load average before: {common.loadavg()}")
+          f"{args.latency * 1000:.0f} ms a request, write windows lifted; load average before: {common.loadavg()}")
     server = PostgresServer(bin_dir)
     try:
         server.start()
