@@ -21,11 +21,14 @@ in-repo fake GitHub. Scenarios, each on a fresh server, database and fake:
   neighbour     one installation floods 200 PRs under the default limits; a second later 4 other
                 installations send 5 PRs each; time-boxed. Shows whether a flooding installation
                 holds up the others (it must not).
+  slow          spread-0's 40 installations x 10 PRs, run twice: alone, then with a 41st installation
+                whose every request GitHub answers in 2 s (10 PRs, sent first). The 40's deliveries/s
+                in both runs: a slow installation should cost the others nothing.
 The deliveries are sent by 20 concurrent senders in this process (acks take milliseconds; the
 figures here are about processing). Deliveries/s = processed / (last completion - first arrival).
 CPU per delivery = the server's process CPU time (all threads) / deliveries processed.
 
-    .venv/bin/python -m bench.throughput [--scenarios spread-0,spread-50,one-unpaced,one-window,hour,neighbour]
+    .venv/bin/python -m bench.throughput [--scenarios spread-0,spread-50,one-unpaced,one-window,hour,neighbour,slow]
                                          [--n 400] [--workers 8] [--one-latency MS] [--window 15]
 """
 
@@ -256,6 +259,35 @@ async def scenario_hour(args, key) -> dict[str, float]:
             "w501_min": (starts[500] - starts[0]) / 60 if len(starts) > 500 else float("nan")}
 
 
+async def scenario_slow(args, key) -> dict[str, float]:
+    from tests.fake_ext_secondary_limits import SecondaryLimits
+
+    rates: dict[str, float] = {}
+    for label, slow in (("alone", False), ("with-slow", True)):
+        async with common.bench_env(settings={"WORKERS": str(args.workers)}, key=key) as (fake, server):
+            SecondaryLimits(per_minute=10**6, per_hour=10**6, slow={999: 2.0} if slow else None).install(fake)
+            others = common.interleave(common.populate(fake, installations=40, repos_per_installation=1,
+                                                       prs_per_repo=max(1, args.n // 40)))
+            run_slow, run = common.run_tag(), common.run_tag()
+            if slow:
+                sluggish = common.populate(fake, installations=1, repos_per_installation=1, prs_per_repo=10,
+                                           first_installation=999, owner_prefix="slow")
+                await send(server, deliveries_for(fake, sluggish, run_slow))
+            items = deliveries_for(fake, others, run)
+            cpu0 = server.cpu()
+            await send(server, items)
+            await server.wait_done(run, len(items), timeout=args.timeout)
+            await explain_unfinished(server, run, len(items))
+            print(f"  {label}: the 40 installations' {len(items)} PRs"
+                  + (" (installation 999 answered in 2 s a request, 10 PRs sent first)" if slow else ""))
+            rates[label] = report_run(await server.timings(run), len(items), common.classify(fake), server.memory(),
+                                      cpu_seconds=server.cpu() - cpu0)
+            if slow:
+                print(f"  installation 999: {(await server.states(run_slow))['done']}/10 done meanwhile")
+    print(f"  the 40's deliveries/s with the slow installation / without: {rates['with-slow'] / rates['alone']:.2f}")
+    return rates
+
+
 async def scenario_neighbour(args, key) -> dict[str, float]:
     flood, others, per_other = args.n // 2, 4, 5
     async with common.bench_env(settings={"WORKERS": str(args.workers)}, latency=0.0, key=key) as (fake, server):
@@ -287,7 +319,7 @@ async def scenario_neighbour(args, key) -> dict[str, float]:
 
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenarios", default="spread-0,spread-50,one-unpaced,one-window,hour,neighbour")
+    parser.add_argument("--scenarios", default="spread-0,spread-50,one-unpaced,one-window,hour,neighbour,slow")
     parser.add_argument("--n", type=int, default=400, help="PRs per scenario (default 400)")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="server WORKERS (default 8)")
     parser.add_argument("--one-latency", type=float, default=0.0, metavar="MS",
@@ -296,7 +328,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=90.0, help="give up waiting for a run after this many seconds")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    known = {"spread-0", "spread-50", "one-unpaced", "one-window", "hour", "neighbour"}
+    known = {"spread-0", "spread-50", "one-unpaced", "one-window", "hour", "neighbour", "slow"}
     if set(chosen) - known:
         parser.error(f"unknown scenario(s): {', '.join(sorted(set(chosen) - known))}; known: {', '.join(sorted(known))}")
 
@@ -318,6 +350,8 @@ async def main(argv: list[str] | None = None) -> int:
             summary[name] = await scenario_hour(args, key)
         elif name == "neighbour":
             summary[name] = await scenario_neighbour(args, key)
+        elif name == "slow":
+            summary[name] = await scenario_slow(args, key)
 
     common.heading("summary")
     for name, figures in summary.items():

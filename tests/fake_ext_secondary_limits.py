@@ -5,6 +5,9 @@ than 80 content-generating requests per minute and no more than 500 per hour (pe
 installation for an App), and "make requests serially instead of concurrently". Past a limit
 GitHub answers 403 (or 429) "You have exceeded a secondary rate limit", with `retry-after`.
 
+`slow`: installations whose every request GitHub answers only after that many seconds (one
+installation's slow answers must not cost the others anything).
+
 `SecondaryLimits.install(fake)` puts this in front of the fake's handlers and keeps a log of
 every write with its installation (from the token it was made with), its start and end on
 `clock` (the bot's clock in tests that advance time), whether another write of the same
@@ -46,12 +49,14 @@ class WriteRecord:
 
 class SecondaryLimits:
     def __init__(self, *, per_minute: int = 80, per_hour: int = 500, retry_after: int = 60,
-                 write_latency: float = 0.0, clock: Callable[[], float] = time.time) -> None:
+                 write_latency: float = 0.0, clock: Callable[[], float] = time.time,
+                 slow: dict[int, float] | None = None) -> None:
         self.per_minute = per_minute
         self.per_hour = per_hour
         self.retry_after = retry_after
         self.write_latency = write_latency  # how long a write is held (so overlapping writes show)
         self.clock = clock
+        self.slow = dict(slow or {})
         self.log: list[WriteRecord] = []
         self._installation_of: dict[str, int] = {}
         self._in_flight: defaultdict[int | None, int] = defaultdict(int)
@@ -62,6 +67,9 @@ class SecondaryLimits:
         async def dispatch(request: web.Request, method: str, path: str, query: dict[str, str],
                            body: Any) -> web.StreamResponse:
             is_write = method in WRITE_METHODS and path != "/graphql" and not TOKEN_PATH.fullmatch(path)
+            if self.slow:
+                token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+                await asyncio.sleep(self.slow.get(self._installation_of.get(token, -1), 0.0))
             if not is_write:
                 response = await original(request, method, path, query, body)
                 self._learn_token(path, response)
