@@ -319,3 +319,28 @@ async def test_a_private_verdict_shows_its_details_to_a_signed_in_reader_only(fa
             assert ("@dana" in html) is sees, login
             assert ("acme/secret" in html) is sees, login
             assert "dana must sign the CLA" in html  # the status's own description, for everyone
+
+
+async def test_commercial_approvals_name_the_approver_the_pr_and_its_files(fake, site, oauth):
+    setup_org(fake, oauth)
+    fake.set_file(REPO, ".github/governance.yml", "commercial:\n  paths: [\"ee/**\"]\n"
+                  "  license_url: https://example.org/ee\n  maintainers: [carol]\n")
+    fake.add_user("outsider")
+    fake.add_user("carol")
+    patch = "@@ -0,0 +1,1 @@\n+x = 1"
+    pr = fake.add_pull_request(REPO, 5, author="outsider", head_sha=sha("ee"), files=[
+        {"filename": "ee/billing.py", "status": "added", "additions": 1, "patch": patch},
+        {"filename": "src/open.py", "status": "added", "additions": 1, "patch": patch}])
+    await site.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 5))
+    approval = fake.add_comment(REPO, 5, author="carol", body="/approve-commercial")
+    await site.deliver_and_settle("issue_comment", issue_comment_event(fake, REPO, 5, approval))
+    assert fake.latest_status(REPO, pr["head"]["sha"], "governance/commercial")["state"] == "success"
+    session = await sign_in(site, oauth, "olivia")
+    async with session:
+        _, html = await page(session, site.url + f"/dashboard/{INSTALLATION_ID}")
+        section = html[html.index('id="approvals"'):html.index('id="deliveries"')]
+        assert "carol" in section and "acme/widgets#5" in section and "ee/billing.py" in section
+        assert "src/open.py" not in section
+        async with session.get(site.url + f"/dashboard/{INSTALLATION_ID}/export/commercial/approvals.json") as r:
+            records = json.loads(await r.text())
+        assert [(r["approved_by"], r["pull_request"], r["files"]) for r in records] == [("carol", 5, "ee/billing.py")]
