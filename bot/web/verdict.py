@@ -19,7 +19,7 @@ from bot.web import page
 from bot.web.state import VIEWER_KEY, WEB_KEY
 
 KIND_HEADINGS = {"file": "Files", "person": "People", "commit": "Commits", "import": "Imports",
-                 "error": "Errors", "note": "Notes"}
+                 "error": "Errors", "note": "Notes", "skipped file": "Skipped files"}
 
 
 def grouped(rows) -> list[tuple[str, list]]:
