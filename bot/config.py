@@ -13,13 +13,12 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-import gidgethub
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
-from bot.github import get_if_present
-
 if TYPE_CHECKING:
+    import gidgethub.abc
+
     from bot.rule import Rule
 
 log = logging.getLogger(__name__)
@@ -141,6 +140,22 @@ def load_text(text: str, rules: Sequence["Rule"]) -> LoadedConfig:
     return LoadedConfig(exists=True, rules_file=rules_file, errors=errors)
 
 
+def load_section(text: str, name: str, model: type[BaseModel]) -> tuple[BaseModel | None, list[str]]:
+    """One section of a rules file validated on its own, for a command that serves one rule
+    and need not import the others: (None, []) when the section is absent. Errors read as
+    in :func:`load_text` (`name.field: message`); other sections are not validated."""
+    try:
+        data = parse_yaml(text)
+    except RulesFileError as exc:
+        return None, exc.errors
+    if name not in data:
+        return None, []
+    try:
+        return model.model_validate({} if data[name] is None else data[name]), []
+    except ValidationError as exc:
+        return None, [_format_error({**e, "loc": (name, *e["loc"])}) for e in exc.errors()]
+
+
 # Absent, or not readable by the App (no access, or withheld for legal reasons): no rules file.
 _NOT_READABLE = frozenset({404, 403, 451})
 
@@ -152,6 +167,9 @@ async def _fetch(gh: gidgethub.abc.GitHubAPI, repository: str, *, remember_absen
     `RulesFileMemory`, an absent one is remembered for a minute by the client (`ABSENT_FILE_TTL`);
     with one, the memory decides when to ask again (`remember_absent=False`).
     """
+    # Imported here: validating a file (the CLI) needs no HTTP stack, and start-up time counts there.
+    from bot.github import get_if_present
+
     item = await get_if_present(gh, f"/repos/{repository}/contents/{RULES_PATH}", missing=_NOT_READABLE,
                                 remember=remember_absent)
     if not isinstance(item, dict) or item.get("type") != "file":

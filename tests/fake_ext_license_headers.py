@@ -52,3 +52,18 @@ def truncate_trees(fake: FakeGitHub) -> None:
         return web.json_response({"sha": "0" * 40, "url": "", "tree": [], "truncated": True})
 
     fake.override("GET", r"/repos/[^/]+/[^/]+/git/trees/.+", handler)
+
+
+def set_files(fake: FakeGitHub, repo: str, files: dict[str, str | bytes], *, ref: str | None = None) -> None:
+    """Several files on the default branch (or `ref`): a repository's REUSE layout in one call."""
+    for path, content in files.items():
+        fake.set_file(repo, path, content, ref=ref)
+
+
+def contents_reads(fake: FakeGitHub, path: str) -> list[str]:
+    """The `ref` query of every contents API read of `path`: which branch or commit it came from."""
+    refs: list[str] = []
+    for request in fake.requests:
+        if request.method == "GET" and request.path.endswith(f"/contents/{path}"):
+            refs.append(str(request.query.get("ref", "")))
+    return refs

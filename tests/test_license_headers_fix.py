@@ -259,7 +259,7 @@ def test_missing_copyright_added_next_to_spdx_line():
 
 def test_missing_copyright_next_to_one_line_block_comment():
     out = fix("/* SPDX-License-Identifier: Apache-2.0 */\nint x;\n", "C")
-    assert out == "// Copyright (c) 2026 Example Corp\n/* SPDX-License-Identifier: Apache-2.0 */\nint x;\n"
+    assert out == "/* Copyright (c) 2026 Example Corp */\n/* SPDX-License-Identifier: Apache-2.0 */\nint x;\n"
 
 
 def test_existing_copyright_block_gains_the_spdx_line():
@@ -308,7 +308,7 @@ def test_header_without_spdx_is_refused():
         ("a.ps1", "#Requires -Version 7\nWrite-Host hi\n"),
         ("a.rst", "Title\n=====\n"),
         ("a.txt", "Just words.\n"),
-        ("a.blade.php", "<div>{{ $x }}</div>\n"),
+        ("a.j2", "<!DOCTYPE html>\n<p>{{ x }}</p>\n"),
         ("a.yaml", "---\nk: v\n"),
     ],
 )

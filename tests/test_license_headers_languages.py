@@ -7,7 +7,7 @@ import fnmatch
 import pytest
 
 from rules.license_headers.core.check import find_header
-from rules.license_headers.core.fix import insert_header, render_header
+from rules.license_headers.core.fix import FixRefused, insert_header, render_header
 from rules.license_headers.core.languages import (
     AMBIGUOUS_EXTENSIONS,
     LANGUAGES,
@@ -68,6 +68,10 @@ def test_rendered_header_is_recognised(lang: Language):
 def test_inserted_header_is_found_and_stable(lang: Language):
     header = render_header(lang, "Apache-2.0", COPYRIGHT)
     body = "code here\nmore code\n"
+    if lang.is_template and lang.template_trim is None:
+        with pytest.raises(FixRefused, match="what the template renders"):
+            insert_header(body, lang, header)
+        return
     fixed = insert_header(body, lang, header)
     assert fixed.endswith(body)
     info = find_header(fixed, lang)
@@ -78,7 +82,9 @@ def test_inserted_header_is_found_and_stable(lang: Language):
 @pytest.mark.parametrize("lang", LANGUAGES, ids=lambda lang: lang.name)
 def test_line_style_preferred_when_available(lang: Language):
     header = render_header(lang, "MIT", None)
-    if lang.line:
+    if lang.template_trim is not None:
+        assert header == f"{lang.template_trim.start}\nSPDX-License-Identifier: MIT\n{lang.template_trim.end}\n"
+    elif lang.line:
         assert header == (f"{lang.line[0]} " if lang.line[0] else "") + "SPDX-License-Identifier: MIT\n"
     else:
         assert lang.block is not None
@@ -298,7 +304,7 @@ def test_nul_byte_in_first_8k_means_binary():
     assert detection.language is None
     assert detection.reason is SkipReason.BINARY
     # Even with a code extension: a NUL byte cannot be in a source file we could edit.
-    assert classify("weird.py", b"import os\x00").reason is SkipReason.BINARY
+    assert classify("weird.py", b"import os\x00").reason is SkipReason.UNDECODABLE  # counted as not checked
     # Beyond the sniffed window it is not looked for.
     assert classify("big.py", b"#" * 9000 + b"\x00").language is not None
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from bot.globs import validate_globs
 from bot.rule import RuleConfig
 
-from .core.check import copyright_pattern
+from .core.check import copyright_pattern, normalize_notice, notice_pattern
 from .core.spdx import SpdxError, parse_expression
 
 __all__ = ["DEFAULT_EXCLUDE", "DEFAULT_INCLUDE", "LicenseHeadersConfig", "PathLicense", "validate_license"]
@@ -32,6 +32,13 @@ DEFAULT_EXCLUDE = [
 ]
 
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+NOTICE_MAX_CHARS = 4000
+
+
+def _placeholders(text: str) -> None:
+    others = [p for p in _PLACEHOLDER.findall(text) if p not in ("{year}", "{holder}")]
+    if others:
+        raise ValueError(f"unknown placeholder {others[0]}; only {{year}} and {{holder}} are replaced")
 
 
 def validate_license(value: str) -> str:
@@ -70,7 +77,16 @@ class LicenseHeadersConfig(RuleConfig):
 
     license: str = Field(description="SPDX expression expected in SPDX-License-Identifier, e.g. Apache-2.0")
     copyright: str | None = Field(
-        None, description="optional copyright line template; {year} accepts any year, range or list")
+        None, description="optional copyright line template; {year} accepts any year, range or list; {holder} any "
+                          "non-empty holder")
+    notice: str | None = Field(
+        None, description="optional full licence notice (e.g. the ASF header) that declares `license` without an SPDX "
+                          "line; matched against the leading comment with comment markers, line breaks, whitespace "
+                          "and case ignored; {year} and {holder} as in copyright")
+    reuse: bool | None = Field(
+        None, description="read licences where the REUSE specification puts them (tags anywhere in a file, .license "
+                          "sidecars, REUSE.toml annotations, .reuse/dep5); default: on when the repository has "
+                          "REUSE.toml or .reuse/dep5")
     include: list[str] = Field(
         default_factory=lambda: list(DEFAULT_INCLUDE),
         description="gitignore-style globs of files to check; prose (Markdown, reStructuredText, plain text) is "
@@ -95,10 +111,22 @@ class LicenseHeadersConfig(RuleConfig):
             raise ValueError("cannot be empty (leave the key out to require no copyright line)")
         if "\n" in text or "\r" in text:
             raise ValueError("must be a single line")
-        others = [p for p in _PLACEHOLDER.findall(text) if p != "{year}"]
-        if others:
-            raise ValueError(f"unknown placeholder {others[0]}; only {{year}} is replaced")
+        _placeholders(text)
         copyright_pattern(text)
+        return text
+
+    @field_validator("notice")
+    @classmethod
+    def _notice(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip("\n")
+        if not normalize_notice(text.split("\n")):
+            raise ValueError("cannot be empty (leave the key out to require no notice)")
+        if len(text) > NOTICE_MAX_CHARS:
+            raise ValueError(f"is longer than {NOTICE_MAX_CHARS} characters; a header notice is a few lines")
+        _placeholders(text)
+        notice_pattern(text)
         return text
 
     @field_validator("include")

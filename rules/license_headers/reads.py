@@ -20,10 +20,14 @@ import gidgethub
 
 from bot.errors import RetryLater
 
+from .core.policy import reuse_enabled
+from .core.reuse import DEP5_PATH, TOML_NAME, ReuseError, ReuseIndex, toml_paths
+
 if TYPE_CHECKING:
     from bot.context import EventContext
 
-__all__ = ["GRAPHQL_BATCH", "FileHead", "Wanted", "blob_query", "graphql_string", "read_heads"]
+__all__ = ["GRAPHQL_BATCH", "BaseReuse", "FileHead", "Wanted", "base_reuse", "blob_query", "graphql_string",
+           "read_heads"]
 
 log = logging.getLogger(__name__)
 
@@ -160,3 +164,52 @@ async def read_heads(ctx: "EventContext", head: str, wanted: Sequence[Wanted]) -
 
     await asyncio.gather(*(rest(w) for w in fallback))
     return out
+
+
+@dataclass(frozen=True)
+class BaseReuse:
+    """The REUSE information of a pull request's base branch, and which `.license`
+    sidecars exist there (a PR's own added or removed sidecars are taken from its file list)."""
+
+    index: ReuseIndex
+    base_files: frozenset[str]
+
+    def has_sidecar(self, path: str, changed: dict[str, Any]) -> bool:
+        status = changed.get(path)
+        if status is not None:
+            return status != "removed"
+        return path in self.base_files
+
+
+async def base_reuse(ctx: "EventContext", pr: dict[str, Any], configured: bool | None) -> BaseReuse | None:
+    """Read REUSE.toml files and `.reuse/dep5` from the PR's base branch, so a pull request
+    cannot annotate its own files away; None when REUSE is off. Raises :class:`ReuseError`
+    when they do not follow the specification."""
+    if configured is False:
+        return None
+    ref = (pr.get("base") or {}).get("ref") or ctx.repository.get("default_branch")
+    if not ref:
+        return None
+    root_toml, dep5 = await asyncio.gather(ctx.file_text(TOML_NAME, ref), ctx.file_text(DEP5_PATH, ref))
+    if not reuse_enabled(configured, root_toml is not None or dep5 is not None):
+        return None
+    tomls = {TOML_NAME: root_toml} if root_toml is not None else {}
+    files: frozenset[str] = frozenset()
+    try:
+        tree = await ctx.gh.getitem(f"/repos/{ctx.repo_full_name}/git/trees/{ref}?recursive=1")
+    except gidgethub.BadRequest as exc:
+        if int(exc.status_code) not in (404, 409, 422):
+            raise
+        tree = {}
+    if isinstance(tree, dict):
+        files = frozenset(e["path"] for e in tree.get("tree") or [] if e.get("type") == "blob" and "path" in e)
+        if tree.get("truncated"):
+            log.info("base tree of %s is truncated; nested REUSE.toml files beyond the root may be missed",
+                     ctx.repo_full_name)
+    nested = [p for p in toml_paths(files) if p != TOML_NAME and not p.startswith("LICENSES/")]
+    texts = await asyncio.gather(*(ctx.file_text(p, ref) for p in nested))
+    tomls.update({p: t for p, t in zip(nested, texts) if t is not None})
+    try:
+        return BaseReuse(ReuseIndex.parse(tomls, dep5), files)
+    except ReuseError as exc:
+        raise ReuseError(f"{exc} (on {ref})") from None

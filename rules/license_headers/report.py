@@ -60,7 +60,7 @@ def describe(verdict: FileVerdict, copyright_template: str | None, code: Callabl
             text += f" ({verdict.detail})"
         return text
     if verdict.kind is VerdictKind.MISSING_COPYRIGHT:
-        return f"no copyright line matching {code(copyright_template or '')} (any year)"
+        return f"no copyright line matching {code(copyright_template or '')} (any year, any holder for {{holder}})"
     return f"missing header: no {code('SPDX-License-Identifier: ' + (verdict.expected or ''))} in its first comment block"
 
 
@@ -73,10 +73,12 @@ class Summary:
     details: VerdictDetails = field(default_factory=lambda: VerdictDetails(summary=""))
 
 
-def summarize(verdicts: Sequence[FileVerdict], *, copyright_template: str | None, year: int) -> Summary:
+def summarize(verdicts: Sequence[FileVerdict], *, copyright_template: str | None, year: int,
+              notice: str | None = None) -> Summary:
     """Status and report section for the judged files (skipped ones included)."""
     failing = [v for v in verdicts if not v.passed]
     checked = sum(1 for v in verdicts if v.kind is not VerdictKind.SKIPPED)
+    unchecked = _not_checked(verdicts)
     if not failing:
         if checked == 1:
             text = "The one file checked carries the expected licence header."
@@ -84,25 +86,33 @@ def summarize(verdicts: Sequence[FileVerdict], *, copyright_template: str | None
             text = f"All {checked} files checked carry the expected licence header."
         else:
             text = "No changed file needs a licence header."
-        return Summary("success", text, text, 0, VerdictDetails(summary=text, rows=_skipped_rows(verdicts)))
+        skipped = sum(1 for v in verdicts if v.not_checked)
+        description = text if not skipped else (
+            f"{text[:-1]}; {plural(skipped, 'file')} in scope could not be checked (see details).")
+        return Summary("success", description, text + unchecked, 0,
+                       VerdictDetails(summary=description, rows=_skipped_rows(verdicts)))
     description = _failure_description(failing)
-    return Summary("failure", description, _failure_body(failing, checked, copyright_template, year), len(failing),
-                   _failure_details(description, failing, verdicts, copyright_template, year))
+    return Summary("failure", description,
+                   _failure_body(failing, checked, copyright_template, year, notice) + unchecked, len(failing),
+                   _failure_details(description, failing, verdicts, copyright_template, year, notice))
 
 
 def _skipped_rows(verdicts: Sequence[FileVerdict]) -> list[DetailRow]:
-    return [DetailRow(kind="skipped file", subject=v.path, problem=v.message) for v in verdicts
-            if v.kind is VerdictKind.SKIPPED]
+    """Skipped files; those in scope that could not be checked say so first."""
+    ordered = sorted((v for v in verdicts if v.kind is VerdictKind.SKIPPED), key=lambda v: not v.not_checked)
+    return [DetailRow(kind="not checked" if v.not_checked else "skipped file", subject=v.path, problem=v.message)
+            for v in ordered]
 
 
 def _failure_details(description: str, failing: Sequence[FileVerdict], verdicts: Sequence[FileVerdict],
-                     copyright_template: str | None, year: int) -> VerdictDetails:
+                     copyright_template: str | None, year: int, notice: str | None = None) -> VerdictDetails:
     """Every failing file with the exact header for it (the Details page; plain text, escaped there)."""
     rows = []
     for verdict in failing:
         header, fix = "", ""
         if verdict.language is not None and verdict.expected is not None:
-            header = header_for(verdict.language, verdict.expected, copyright_template, year).rstrip("\n")
+            header = header_for(verdict.language, verdict.expected, copyright_template, year,
+                                notice=notice).rstrip("\n")
             fix = f"Put this {verdict.language.name} header at the top of the file:"
         rows.append(DetailRow(kind="file", subject=verdict.path, problem=describe(verdict, copyright_template, _as_is),
                               fix=fix, paste=header))
@@ -111,13 +121,30 @@ def _failure_details(description: str, failing: Sequence[FileVerdict], verdicts:
     return VerdictDetails(summary=description, rows=rows + _skipped_rows(verdicts), fixes=fixes)
 
 
+def _not_checked(verdicts: Sequence[FileVerdict]) -> str:
+    """A paragraph naming the files in scope that could not be checked, and why."""
+    skipped = [v for v in verdicts if v.not_checked]
+    if not skipped:
+        return ""
+    pronoun = "its" if len(skipped) == 1 else "their"
+    lines = ["", "", f"{plural(len(skipped), 'file')} in scope could not be checked (review {pronoun} licence by hand):",
+             ""]
+    for verdict in skipped[:LIST_CAP]:
+        reason = verdict.skip_reason.value if verdict.skip_reason else "not checked"
+        lines.append(f"- {code(verdict.path)}: {reason}" + (f" ({verdict.detail})" if verdict.detail else ""))
+    if len(skipped) > LIST_CAP:
+        lines.append(f"- and {len(skipped) - LIST_CAP} more")
+    return "\n".join(lines)
+
+
 def _failure_description(failing: Sequence[FileVerdict]) -> str:
     n = len(failing)
     verb = "needs" if n == 1 else "need"
     return f"{plural(n, 'file')} {verb} a licence header fix: paste the header shown in the report comment."
 
 
-def _failure_body(failing: Sequence[FileVerdict], checked: int, copyright_template: str | None, year: int) -> str:
+def _failure_body(failing: Sequence[FileVerdict], checked: int, copyright_template: str | None, year: int,
+                  notice: str | None = None) -> str:
     lines = [f"{plural(len(failing), 'file')} of the {checked} checked in this pull request "
              f"{'lacks' if len(failing) == 1 else 'lack'} the expected licence header:", ""]
     for verdict in failing[:LIST_CAP]:
@@ -139,7 +166,8 @@ def _failure_body(failing: Sequence[FileVerdict], checked: int, copyright_templa
         more = f" and {plural(len(members) - 1, 'other')}" if len(members) > 1 else ""
         lines.append(f"**{name}** files licensed {code(license)} ({example}{more}):")
         lines.append("")
-        lines.append(fenced(header_for(language, license, copyright_template, year), _HIGHLIGHT.get(name, "")))
+        lines.append(fenced(header_for(language, license, copyright_template, year, notice=notice),
+                            _HIGHLIGHT.get(name, "")))
         lines.append("")
     lines.append(FIX_HINT)
     return "\n".join(lines)

@@ -24,9 +24,10 @@ from rules.common.diff import content_from_patch
 from rules.common.repo_files import default_branch_gitattributes
 from rules.license_headers.config import LicenseHeadersConfig
 from rules.license_headers.core.check import FileVerdict, VerdictKind
-from rules.license_headers.core.languages import SkipReason
+from rules.license_headers.core.languages import SkipReason, detect_language
 from rules.license_headers.core.policy import HeaderPolicy, Scope
-from rules.license_headers.reads import FileHead, Wanted, read_heads
+from rules.license_headers.core.reuse import ReuseError, sidecar_path
+from rules.license_headers.reads import FileHead, Wanted, base_reuse, read_heads
 from rules.license_headers.report import summarize
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,16 @@ class LicenseHeadersRule(Rule[LicenseHeadersConfig]):
                 SECTION_TITLE, f"{TOO_LARGE}\n\nGitHub said: {exc}. Nothing was checked, so this status cannot "
                 "pass; run `governance-bot headers check` on your checkout to find missing headers.",
                 needs_action=True))
-        verdicts = await self.judge_files(ctx, config, files)
-        summary = summarize(verdicts, copyright_template=config.copyright, year=dt.datetime.now(dt.timezone.utc).year)
+        try:
+            verdicts = await self.judge_files(ctx, config, files)
+        except ReuseError as exc:
+            text = (f"The REUSE information on the base branch cannot be read: {exc}. Fix it there (or set "
+                    "`license_headers.reuse: false`); no licence header was checked.")
+            return Outcome(statuses=[StatusUpdate(CONTEXT, "failure", "The base branch's REUSE.toml or "
+                                                  ".reuse/dep5 is invalid; see the report comment.")],
+                           report=ReportSection(SECTION_TITLE, text, needs_action=True))
+        summary = summarize(verdicts, copyright_template=config.copyright, year=dt.datetime.now(dt.timezone.utc).year,
+                            notice=config.notice)
         return Outcome(statuses=[StatusUpdate(CONTEXT, summary.state, summary.description, details=summary.details)],
                        report=ReportSection(SECTION_TITLE, summary.body, needs_action=summary.state != "success"))
 
@@ -75,8 +84,11 @@ class LicenseHeadersRule(Rule[LicenseHeadersConfig]):
         touched = [f for f in files if f.get("status", "modified") in CHECKED_STATUSES and f.get("filename")]
         if not touched:
             return []
-        attributes = await default_branch_gitattributes(ctx, await ctx.pull_request())
-        policy = HeaderPolicy.from_config(config, attributes)
+        pr = await ctx.pull_request()
+        attributes = await default_branch_gitattributes(ctx, pr)
+        reuse = await base_reuse(ctx, pr, config.reuse)
+        policy = HeaderPolicy.from_config(config, attributes, reuse.index if reuse else None)
+        changed = {f["filename"]: f.get("status") for f in files if f.get("filename")}
         verdicts: dict[str, FileVerdict] = {}
         to_read: list[tuple[Scope, dict[str, Any]]] = []
         contents: dict[str, str] = {}
@@ -93,11 +105,16 @@ class LicenseHeadersRule(Rule[LicenseHeadersConfig]):
                 contents[scope.path] = text
             to_read.append((scope, entry))
         missing = [Wanted(scope.path, entry.get("sha")) for scope, entry in to_read if scope.path not in contents]
+        sidecars = [sidecar_path(scope.path) for scope, _ in to_read
+                    if reuse is not None and reuse.has_sidecar(sidecar_path(scope.path), changed)]
+        missing += [Wanted(path) for path in sidecars]
         heads = await read_heads(ctx, await ctx.head_sha(), missing) if missing else {}
         for scope, _entry in to_read:
             text = contents.get(scope.path)
-            verdicts[scope.path] = (policy.judge(scope, text) if text is not None
-                                    else _verdict_from_head(policy, scope, heads.get(scope.path)))
+            side = heads.get(sidecar_path(scope.path)) if sidecars else None
+            sidecar = side.text if side is not None else None
+            verdicts[scope.path] = (policy.judge(scope, text, sidecar) if text is not None
+                                    else _verdict_from_head(policy, scope, heads.get(scope.path), sidecar))
         return [verdicts[path] for path in sorted(verdicts)]
 
     def add_cli(self, subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
@@ -113,14 +130,18 @@ def _empty_by_size(scope: Scope, entry: dict[str, Any]) -> FileVerdict | None:
     return None
 
 
-def _verdict_from_head(policy: HeaderPolicy, scope: Scope, head: FileHead | None) -> FileVerdict:
+def _verdict_from_head(policy: HeaderPolicy, scope: Scope, head: FileHead | None,
+                       sidecar: str | None = None) -> FileVerdict:
     if head is None or head.missing:
         return FileVerdict(scope.path, VerdictKind.SKIPPED, skip_reason=SkipReason.NOT_A_FILE,
                            detail="nothing readable at the head commit (submodule or tree)")
     if head.binary or head.text is None:
-        return FileVerdict(scope.path, VerdictKind.SKIPPED, skip_reason=SkipReason.BINARY,
+        # A file named like source that GitHub calls binary (not UTF-8, NUL bytes) is named
+        # as not checked; one whose name says binary is simply skipped.
+        reason = SkipReason.UNDECODABLE if detect_language(scope.path) is not None else SkipReason.BINARY
+        return FileVerdict(scope.path, VerdictKind.SKIPPED, skip_reason=reason,
                            detail="GitHub reports a binary file")
-    return policy.judge(scope, head.text)
+    return policy.judge(scope, head.text, sidecar)
 
 
 RULE = LicenseHeadersRule()

@@ -12,9 +12,12 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
-from rules.common.generated import is_generated
+import re2
+
+from rules.common.generated import GENERATED_SCAN_CHARS, GENERATED_SCAN_LINES, is_generated
 
 from .languages import (
     BINARY_SNIFF_BYTES,
@@ -23,11 +26,15 @@ from .languages import (
     SkipReason,
     classify,
 )
+from .reuse import Precedence, ReuseInfo, Resolved, extract, needs_file, resolve
 from .spdx import SpdxError, parse_expression
 
 __all__ = [
     "FileVerdict",
     "HeaderInfo",
+    "ReuseFacts",
+    "has_notice",
+    "normalize_notice",
     "SCAN_CHARS",
     "SCAN_LINES",
     "SkipReason",
@@ -73,6 +80,9 @@ _RUBY_MAGIC = re.compile(
 )
 _DOCKER_DIRECTIVE = re.compile(r"^#\s*(?:syntax|escape|check)\s*=", re.IGNORECASE)
 _GO_BUILD = re.compile(r"^//(?:go:build\b|\s*\+build\b)")
+_PRAGMA_ONCE = re.compile(r"^\s*#\s*pragma\s+once\b")
+_IFNDEF = re.compile(r"^\s*#\s*(?:ifndef\s+(\w+)|if\s+!\s*defined\s*\(?\s*(?P<n>\w+))")
+_DEFINE = re.compile(r"^\s*#\s*define\s+(\w+)")
 
 
 def _doctype_end(lines: list[str], i: int) -> int:
@@ -152,6 +162,22 @@ def scan_prelude(lines: list[str], language: Language) -> tuple[tuple[Prelude, .
             i = j
             if i < n and not at(i).strip():
                 i += 1  # the blank line that makes it a constraint belongs to it
+    if Prelude.DIAGRAM_START in allowed and at(i).strip().lower().startswith("@start"):
+        kinds.append(Prelude.DIAGRAM_START)
+        i += 1
+    if Prelude.INCLUDE_GUARD in allowed:
+        j = i
+        while j < n and not at(j).strip():
+            j += 1
+        if _PRAGMA_ONCE.match(at(j)):
+            kinds.append(Prelude.INCLUDE_GUARD)
+            i = j + 1
+        else:
+            guard = _IFNDEF.match(at(j))
+            define = _DEFINE.match(at(j + 1)) if guard else None
+            if guard and define and (guard.group(1) or guard.group("n")) == define.group(1):
+                kinds.append(Prelude.INCLUDE_GUARD)
+                i = j + 2
     if Prelude.YAML_DOCUMENT in allowed:
         j = i
         while j < n and at(j).startswith("%"):
@@ -242,9 +268,16 @@ def _read_block(
     first: int | None = None
     last = start
     in_block = False
+    in_indented = False  # inside a reStructuredText comment: indented lines continue it
     i = start
     while i < len(lines):
         raw = _bare(lines[i])
+        if in_indented and raw[:1] in (" ", "\t") and raw.strip():
+            cs = len(raw) - len(raw.lstrip())
+            found.append((i, cs, len(raw)))
+            last = i + 1
+            i += 1
+            continue
         if in_block:
             pos = raw.find(end_token)
             content_end = pos if pos >= 0 else len(raw)
@@ -284,6 +317,7 @@ def _read_block(
         i += 1
         if kind == "line":
             found.append((i - 1, after, len(raw)))
+            in_indented = language.indented_continuation and indent == 0
             continue
         pos = raw.find(end_token, after)
         if pos >= 0:
@@ -299,7 +333,9 @@ def _read_block(
 def find_header(text: str, language: Language) -> HeaderInfo:
     """Read the leading comment block of ``text`` as ``language`` would write it.
 
-    Line numbers in the result count from the start of ``text`` without its BOM.
+    Line numbers in the result count from the start of ``text`` without its BOM. Keys of
+    YAML/TOML front matter count as header lines too (``SPDX-License-Identifier: MIT`` in
+    a Markdown page's front matter declares its licence).
     """
     bom = text.startswith("\ufeff")
     body = text[1:] if bom else text
@@ -312,6 +348,9 @@ def find_header(text: str, language: Language) -> HeaderInfo:
     while insert_line < len(lines) and not lines[insert_line].strip():
         insert_line += 1
     found, first, end = _read_block(lines, insert_line, language)
+    if Prelude.FRONT_MATTER in prelude:
+        closing = next(j for j in range(1, prelude_end) if _bare(lines[j]).rstrip() in ("---", "...", "+++"))
+        found = [(j, 0, len(_bare(lines[j]))) for j in range(1, closing) if lines[j].strip()] + found
 
     comments: list[TagLine] = []
     licenses: list[TagLine] = []
@@ -324,6 +363,10 @@ def find_header(text: str, language: Language) -> HeaderInfo:
         m = _SPDX_TAG.search(content)
         if m:
             licenses.append(_tag(idx, raw, cs + m.start(), cs + m.end(), ce))
+            continue
+        toml = _TOML_SPDX.match(content) if Prelude.FRONT_MATTER in prelude else None
+        if toml:
+            licenses.append(TagLine(idx, cs, cs + toml.start(1), cs + toml.end(1), toml.group(1)))
             continue
         if _COPYRIGHT_START.match(comment.value):
             copyrights.append(comment)
@@ -340,6 +383,71 @@ def find_header(text: str, language: Language) -> HeaderInfo:
     )
 
 
+_TOML_SPDX = re.compile(r"""^\s*["']?SPDX-License-Identifier["']?\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
+
+class LinearPattern:
+    """An RE2 pattern that also takes text holding lone surrogates (bytes that were not
+    UTF-8, kept by ``surrogateescape``), which RE2 cannot encode."""
+
+    __slots__ = ("_regex",)
+
+    def __init__(self, pattern: str) -> None:
+        self._regex = re2.compile(pattern)
+
+    def search(self, text: str) -> object | None:
+        try:
+            return self._regex.search(text)
+        except UnicodeEncodeError:
+            return self._regex.search(text.encode("utf-8", "replace").decode("utf-8"))
+
+
+# --- full-text notices ---------------------------------------------------------------
+
+#: Comment decoration left at the start of a line once the comment token is gone
+#: (``*`` of a ``/* */`` block, ``#`` runs, ``//`` in a block ...) and closers at its end.
+_LEAD_MARKS = re.compile(r"^(?:[*#;!%]+|//+|--+|\.\.|::|dnl\b|rem\b)\s*", re.IGNORECASE)
+_TRAIL_MARKS = re.compile(r"\s*(?:\*+/|-->|\*\)|-\}|#\}|%>|\*/\}\}|--\}\}|'/|\]\]|#+|\*+)$")
+_WS = re.compile(r"\s+")
+_NOTICE_TOKEN = re.compile(r"\{year\}|\{holder\}")
+
+
+def normalize_notice(lines: Sequence[str]) -> str:
+    """Lines of a notice or of a comment block, with comment markers, line breaks, runs of
+    whitespace and case ignored: what two spellings of one notice have in common."""
+    out: list[str] = []
+    for line in lines:
+        text = line.strip()
+        previous = None
+        while text and text != previous:
+            previous = text
+            text = _LEAD_MARKS.sub("", text, count=1)
+            text = _TRAIL_MARKS.sub("", text, count=1).strip()
+        if text:
+            out.append(text)
+    return _WS.sub(" ", " ".join(out)).strip().lower()
+
+
+@functools.lru_cache(maxsize=32)
+def notice_pattern(notice: str) -> LinearPattern:
+    """A linear-time pattern for a configured notice; ``{year}`` and ``{holder}`` as in
+    `copyright` (the notice is normalised first, so placeholders are matched lower case)."""
+    normal = normalize_notice(notice.split("\n"))
+    out: list[str] = []
+    position = 0
+    for m in _NOTICE_TOKEN.finditer(normal):
+        out.append(re2.escape(normal[position:m.start()]))
+        out.append(f"(?:{_YEARS})" if m.group() == "{year}" else r"\S(?:.*?\S)?")
+        position = m.end()
+    out.append(re2.escape(normal[position:]))
+    return LinearPattern("".join(out))
+
+
+def has_notice(info: HeaderInfo, notice: str) -> bool:
+    """Whether the leading comment block holds ``notice``."""
+    if not info.comments:
+        return False
+    return notice_pattern(notice).search(normalize_notice([c.value for c in info.comments])) is not None
 
 
 # --- copyright template --------------------------------------------------------------
@@ -348,18 +456,19 @@ _YEAR = r"\d{4}"
 _YEAR_RANGE = rf"{_YEAR}(?:\s*[-–—]\s*{_YEAR})?"
 _YEARS = rf"{_YEAR_RANGE}(?:\s*,\s*{_YEAR_RANGE})*"
 _TEMPLATE_TOKEN = re.compile(
-    r"(?P<year>\{year\})|(?P<ws>\s+)|(?P<c>\([cC]\)|©)|(?P<word>copyright\b)|(?P<other>.)",
+    r"(?P<year>\{year\})|(?P<holder>\{holder\})|(?P<ws>\s+)|(?P<c>\([cC]\)|©)|(?P<word>copyright\b)|(?P<other>.)",
     re.IGNORECASE | re.DOTALL,
 )
 
 
 @functools.lru_cache(maxsize=64)
-def copyright_pattern(template: str) -> re.Pattern[str]:
-    """A regex for the copyright line a template such as
-    ``"Copyright (c) {year} Example Corp"`` describes.
+def copyright_pattern(template: str) -> LinearPattern:
+    """A linear-time pattern (RE2: file text is the contributor's) for the copyright line a
+    template such as ``"Copyright (c) {year} Example Corp"`` describes.
 
     ``{year}`` accepts a year, a range (``2019-2026``, en dash too) or a list
-    (``2019, 2021-2023``); whitespace runs are flexible; ``(c)`` and ``©`` are
+    (``2019, 2021-2023``); ``{holder}`` any non-empty holder (so lines naming different
+    holders all match); whitespace runs are flexible; ``(c)`` and ``©`` are
     interchangeable; the word Copyright is case-insensitive; all else is literal.
     """
     tokens = [(m.lastgroup, m.group()) for m in _TEMPLATE_TOKEN.finditer(template.strip())]
@@ -374,6 +483,8 @@ def copyright_pattern(template: str) -> re.Pattern[str]:
     for index, (kind, value) in enumerate(tokens):
         if kind == "year":
             out.append(f"(?:{_YEARS})")
+        elif kind == "holder":
+            out.append(r"\S(?:.*?\S)?" if index < len(tokens) - 1 else r"\S")
         elif kind == "ws":
             out.append(r"\s+" if wordy(index - 1) and wordy(index + 1) else r"\s*")
         elif kind == "c":
@@ -381,18 +492,23 @@ def copyright_pattern(template: str) -> re.Pattern[str]:
         elif kind == "word":
             out.append(r"(?i:copyright)")
         else:
-            out.append(re.escape(value))
+            out.append(re2.escape(value))
     pattern = "".join(out)
+    # RE2 has no look-around; \b next to a word character means the same here.
     if tokens and wordy(0):
-        pattern = r"(?<!\w)" + pattern
+        pattern = r"\b" + pattern
     if tokens and wordy(len(tokens) - 1):
-        pattern += r"(?!\w)"
-    return re.compile(pattern)
+        pattern += r"\b"
+    return LinearPattern(pattern)
 
 
-def copyright_from_template(template: str, year: int | str) -> str:
-    """The concrete line to paste for ``template`` in ``year``."""
-    return template.strip().replace("{year}", str(year))
+HOLDER_PLACEHOLDER = "<copyright holder>"
+
+
+def copyright_from_template(template: str, year: int | str, holder: str | None = None) -> str:
+    """The concrete line to paste for ``template`` in ``year`` (``{holder}``: the given
+    holder, else a placeholder the contributor replaces)."""
+    return template.strip().replace("{year}", str(year)).replace("{holder}", holder or HOLDER_PLACEHOLDER)
 
 
 # --- verdicts ------------------------------------------------------------------------
@@ -421,6 +537,16 @@ class FileVerdict:
     expected: str | None = None
     detail: str = ""
     header: HeaderInfo | None = None
+    #: Where the licence was found: "header", "notice", or the REUSE sources ("file" for a
+    #: tag outside the header, "sidecar", a REUSE.toml path, ".reuse/dep5").
+    declared_by: str = ""
+
+    @property
+    def not_checked(self) -> bool:
+        """A file in scope that could not be checked (unknown comment syntax, undecodable):
+        counted and named, never passed silently."""
+        return self.kind is VerdictKind.SKIPPED and self.skip_reason in (
+            SkipReason.UNKNOWN_LANGUAGE, SkipReason.UNDECODABLE)
 
     @property
     def passed(self) -> bool:
@@ -449,6 +575,36 @@ def _head_bytes(text: str | bytes) -> bytes:
     return text[:BINARY_SNIFF_BYTES].encode("utf-8", "surrogateescape")
 
 
+@dataclass(frozen=True)
+class ReuseFacts:
+    """What a REUSE repository says about one file outside it: the global information
+    (REUSE.toml / dep5) for its path, and the text of its `.license` sidecar if it has one."""
+
+    global_info: Mapping[Precedence, Sequence[ReuseInfo]] = field(default_factory=dict)
+    sidecar: str | None = None
+
+
+#: A generator marker in one of a file's first lines counts wherever it stands (a docstring).
+GENERATED_TOP_LINES = 5
+
+
+def _marker_lines(text: str, language: Language) -> str:
+    """The leading lines where a generator marker counts: the first few, then comments only
+    (a script that prints "DO NOT EDIT" into the code it generates is not generated itself)."""
+    starts = tuple(t for t in language.line if t)
+    if language.block is not None:
+        starts += (language.block.start, language.block.prefix.strip() or language.block.start, "*")
+    if not starts or language.is_bare:
+        return text
+    lines = text[:GENERATED_SCAN_CHARS].split("\n")[:GENERATED_SCAN_LINES]
+    return "\n".join(line for n, line in enumerate(lines)
+                     if n < GENERATED_TOP_LINES or line.lstrip().startswith(starts))
+
+
+def _and(expressions: Sequence[str]) -> str:
+    return expressions[0] if len(expressions) == 1 else " AND ".join(f"({e})" for e in expressions)
+
+
 def check_file(
     path: str,
     text: str | bytes,
@@ -456,43 +612,104 @@ def check_file(
     expected_license: str,
     copyright_template: str | None = None,
     include_prose: bool = False,
+    notice: str | None = None,
+    reuse: ReuseFacts | None = None,
 ) -> FileVerdict:
     """Judge one file. Raises :class:`SpdxError` if ``expected_license`` itself is
-    invalid: that is a rules-file error, not the contributor's."""
+    invalid: that is a rules-file error, not the contributor's.
+
+    The licence is declared by an SPDX line in the header region, or by ``notice``; with
+    ``reuse``, wherever the REUSE specification puts it (see :mod:`.reuse`)."""
     expected = parse_expression(expected_license)
     if isinstance(expected, SpdxError):
         raise expected
     detection = classify(path, _head_bytes(text))
     language = detection.language
-    if language is None:
-        reason = detection.reason or SkipReason.UNKNOWN_LANGUAGE
-        return FileVerdict(path, VerdictKind.SKIPPED, skip_reason=reason, detail=detection.detail)
+    if detection.reason is SkipReason.BINARY or (language is None and detection.reason is not
+                                                 SkipReason.UNKNOWN_LANGUAGE):
+        return FileVerdict(path, VerdictKind.SKIPPED, skip_reason=detection.reason, detail=detection.detail)
     if isinstance(text, bytes):
         text = text.decode("utf-8", "surrogateescape")
+    has_sidecar = reuse is not None and reuse.sidecar is not None
 
     def verdict(kind: VerdictKind, **kw: object) -> FileVerdict:
         return FileVerdict(path, kind, language=language, expected=expected_license, **kw)  # type: ignore[arg-type]
 
-    if language.is_prose and not include_prose:
-        return verdict(VerdictKind.SKIPPED, skip_reason=SkipReason.PROSE, detail=language.name)
-    if not text.lstrip("\ufeff").strip():
+    if not text.lstrip("\ufeff").strip() and not has_sidecar:
         # An empty file (an `__init__.py`, a `.gitkeep`) holds nothing to license.
         return verdict(VerdictKind.SKIPPED, skip_reason=SkipReason.EMPTY)
-    if is_generated(text):
-        return verdict(VerdictKind.SKIPPED, skip_reason=SkipReason.GENERATED)
+    if language is None:
+        if reuse is None:
+            return FileVerdict(path, VerdictKind.SKIPPED, skip_reason=SkipReason.UNKNOWN_LANGUAGE,
+                               detail=detection.detail)
+        # REUSE needs no comment syntax: a tag anywhere, a sidecar or REUSE.toml must say it.
+        resolved = _resolve(reuse, text)
+        if not resolved.licenses:
+            return verdict(VerdictKind.MISSING_HEADER, detail="its comment syntax is unknown: a .license file can hold it")
+        return _judge(verdict, expected, _and(resolved.licenses), ", ".join(resolved.sources), copyright_template,
+                      (), resolved, None)
+    if language.is_prose and not include_prose:
+        return verdict(VerdictKind.SKIPPED, skip_reason=SkipReason.PROSE, detail=language.name)
     info = find_header(text, language)
-    declared = info.expression
+    for other in detection.alternatives:  # a guessed language: a header in any candidate's syntax counts
+        if not info.licenses and other is not language:
+            candidate = find_header(text, other)
+            if candidate.licenses or (notice and has_notice(candidate, notice)):
+                info = candidate
+    resolved = _resolve(reuse, text) if reuse is not None else None
+    own_text_counts = resolved is None or (resolved.file_read and not has_sidecar)
+    declared: str | None = None
+    declared_by = ""
+    comments: tuple[str, ...] = ()
+    if own_text_counts:
+        declared, declared_by = info.expression, "header" if info.licenses else ""
+        comments = tuple(c.value for c in info.comments)
+    if resolved is not None and resolved.licenses:
+        declared = _and(resolved.licenses)
+        if not (info.licenses and own_text_counts and resolved.sources == ("file",)):
+            declared_by = ", ".join(resolved.sources)
+    if declared is None and notice and own_text_counts and has_notice(info, notice):
+        declared, declared_by = expected_license, "notice"
+    if declared is None and is_generated(_marker_lines(text, language)):
+        return verdict(VerdictKind.SKIPPED, skip_reason=SkipReason.GENERATED)
     if declared is None:
         return verdict(VerdictKind.MISSING_HEADER, header=info)
+    return _judge(verdict, expected, declared, declared_by, copyright_template, comments, resolved, info)
+
+
+def _resolve(reuse: ReuseFacts, text: str) -> Resolved:
+    if not needs_file(reuse.global_info):
+        return resolve(reuse.global_info, None)
+    own = extract(reuse.sidecar, "sidecar") if reuse.sidecar is not None else extract(text)
+    return resolve(reuse.global_info, own)
+
+
+def _judge(verdict, expected, declared: str, declared_by: str, copyright_template: str | None,
+           comments: Sequence[str], resolved: Resolved | None, info: HeaderInfo | None) -> FileVerdict:
+    """The verdict once the declared expression and where it came from are known."""
+
+    def judged(kind: VerdictKind, **kw: object) -> FileVerdict:
+        return verdict(kind, declared=declared, declared_by=declared_by, header=info, **kw)
+
     parsed = parse_expression(declared)
     if isinstance(parsed, SpdxError):
-        return verdict(
-            VerdictKind.WRONG_LICENSE, declared=declared, detail=parsed.reason, header=info
-        )
+        return judged(VerdictKind.WRONG_LICENSE, detail=parsed.reason)
     if not parsed.equivalent(expected):
-        return verdict(VerdictKind.WRONG_LICENSE, declared=declared, header=info)
+        elsewhere = declared_by not in ("", "header", "notice", "file")
+        return judged(VerdictKind.WRONG_LICENSE, detail=f"from {declared_by}" if elsewhere else "")
     if copyright_template:
         pattern = copyright_pattern(copyright_template)
-        if not any(pattern.search(c.value) for c in info.comments):
-            return verdict(VerdictKind.MISSING_COPYRIGHT, declared=declared, header=info)
-    return verdict(VerdictKind.OK, declared=declared, header=info)
+        lines = list(comments)
+        global_notice = False
+        if resolved is not None:
+            for source in resolved.infos:
+                if source.source in ("file", "sidecar"):
+                    lines.extend(source.copyrights)
+                    # REUSE's own notice form counts as the copyright line it stands for.
+                    global_notice = global_notice or any(c.startswith("SPDX-FileCopyrightText:")
+                                                         for c in source.copyrights)
+                elif source.copyrights:
+                    global_notice = True  # the maintainers' own REUSE.toml / dep5 notice
+        if not global_notice and not any(pattern.search(line) for line in lines):
+            return judged(VerdictKind.MISSING_COPYRIGHT)
+    return judged(VerdictKind.OK)

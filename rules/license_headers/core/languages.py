@@ -33,6 +33,7 @@ from pathlib import PurePosixPath
 
 __all__ = [
     "AMBIGUOUS_EXTENSIONS",
+    "GUESSED_EXTENSIONS",
     "BINARY_SNIFF_BYTES",
     "BlockComment",
     "Detection",
@@ -69,6 +70,8 @@ class Prelude(enum.Enum):
     YAML_DOCUMENT = "yaml-document"  # "%YAML" / "%TAG" directives and the "---" marker
     DOCKER_DIRECTIVE = "docker-directive"  # "# syntax=...", "# escape=...", "# check=..."
     ECHO_OFF = "echo-off"  # "@echo off" in batch files
+    DIAGRAM_START = "diagram-start"  # PlantUML's "@startuml" (and @startmindmap ...)
+    INCLUDE_GUARD = "include-guard"  # "#ifndef X" + "#define X", or "#pragma once", in C-family headers
 
 
 class SkipReason(str, enum.Enum):
@@ -78,7 +81,8 @@ class SkipReason(str, enum.Enum):
     NO_COMMENT_SYNTAX = "no comment syntax"
     GENERATED = "generated"
     PROSE = "prose"
-    UNKNOWN_LANGUAGE = "unknown language"
+    UNKNOWN_LANGUAGE = "unknown comment syntax"
+    UNDECODABLE = "undecodable"
     EMPTY = "empty"
     NOT_A_FILE = "not a regular file"
 
@@ -113,6 +117,13 @@ class Language:
     interpreters: tuple[str, ...] = ()
     preludes: frozenset[Prelude] = field(default_factory=frozenset)
     is_prose: bool = False
+    #: For template languages: the block comment whose end also swallows the line break after
+    #: it (``{# ... -#}``), so a header renders nothing; "" when the language has none (the fix
+    #: then refuses to insert a header, since any comment line would add a blank line).
+    template_trim: BlockComment | None = None
+    is_template: bool = False
+    #: A comment whose lines continue while they are indented (reStructuredText ``..``).
+    indented_continuation: bool = False
 
     def __post_init__(self) -> None:
         if not self.line and self.block is None:
@@ -134,6 +145,15 @@ class Detection:
     language: Language | None
     reason: SkipReason | None = None
     detail: str = ""
+    #: Set when the language was only guessed from an extension other languages with another
+    #: comment syntax use too: every candidate, the guess first. `--fix` leaves such files alone.
+    alternatives: tuple[Language, ...] = ()
+    #: The extension the guess came from (e.g. ".cmd").
+    guessed_from: str = ""
+
+    @property
+    def guessed(self) -> bool:
+        return bool(self.alternatives)
 
 
 # --- the table ---------------------------------------------------------------------
@@ -145,6 +165,7 @@ HASKELL_BLOCK = BlockComment("{-", "-}", "  ")
 LISP_BLOCK = BlockComment("#|", "|#", "  ")
 
 _SB = frozenset({Prelude.SHEBANG})
+_GUARD = frozenset({Prelude.INCLUDE_GUARD})
 
 
 def _lang(
@@ -159,6 +180,9 @@ def _lang(
     cs_ext: str = "",
     pre: frozenset[Prelude] | set[Prelude] = frozenset(),
     prose: bool = False,
+    trim: BlockComment | None = None,
+    template: bool = False,
+    indented: bool = False,
 ) -> Language:
     """Compact constructor: space-separated strings keep the table readable."""
     if isinstance(line, str):
@@ -174,6 +198,9 @@ def _lang(
         interpreters=tuple(interp.split()),
         preludes=frozenset(pre) | (_SB if interp else frozenset()),
         is_prose=prose,
+        template_trim=trim,
+        is_template=template or trim is not None,
+        indented_continuation=indented,
     )
 
 
@@ -192,8 +219,8 @@ LANGUAGES: tuple[Language, ...] = (
     ),
     _lang("BibTeX", "%", ext=".bib"),
     _lang("Bicep", "//", C_BLOCK, ext=".bicep"),
-    _lang("Blade", (), BlockComment("{{--", "--}}"), ext=".blade.php"),
-    _lang("C", "//", C_BLOCK, ext=".c .h"),
+    _lang("Blade", (), BlockComment("{{--", "--}}"), ext=".blade.php", template=True),
+    _lang("C", "//", C_BLOCK, ext=".c .h", pre=_GUARD),
     _lang("C#", "//", C_BLOCK, ext=".cs .csx", interp="dotnet-script"),
     _lang(
         "C++",
@@ -201,6 +228,7 @@ LANGUAGES: tuple[Language, ...] = (
         C_BLOCK,
         ext=".cc .cpp .cxx .c++ .cp .hh .hpp .hxx .h++ .ipp .tpp .txx .inl .ixx .cppm",
         cs_ext=".C .H",
+        pre=_GUARD,
     ),
     _lang("Cap'n Proto", "#", ext=".capnp"),
     _lang("Clojure", (";;", ";"), ext=".clj .cljs .cljc .edn", interp="bb clojure clj"),
@@ -211,7 +239,7 @@ LANGUAGES: tuple[Language, ...] = (
     ),
     _lang("Crystal", "#", ext=".cr", interp="crystal"),
     _lang("CSS", (), C_BLOCK, ext=".css .pcss .postcss"),
-    _lang("CUDA", "//", C_BLOCK, ext=".cu .cuh"),
+    _lang("CUDA", "//", C_BLOCK, ext=".cu .cuh", pre=_GUARD),
     _lang("CUE", "//", ext=".cue"),
     _lang("D", "//", C_BLOCK, ext=".d .di", interp="rdmd"),
     _lang("Dart", "//", C_BLOCK, ext=".dart", interp="dart"),
@@ -221,17 +249,17 @@ LANGUAGES: tuple[Language, ...] = (
         "Dockerfile",
         "#",
         names="Dockerfile dockerfile Containerfile",
-        globs="Dockerfile.* Containerfile.*",
+        globs="Dockerfile.* Dockerfile-* *.Dockerfile Containerfile.* Containerfile-*",
         ext=".dockerfile .containerfile",
         pre={Prelude.DOCKER_DIRECTIVE},
     ),
     _lang("Dotenv", "#", names=".env", globs=".env.*", ext=".env"),
     _lang("EditorConfig", ("#", ";"), names=".editorconfig"),
-    _lang("EJS", (), BlockComment("<%#", "%>"), ext=".ejs"),
+    _lang("EJS", (), BlockComment("<%#", "%>"), ext=".ejs", trim=BlockComment("<%#", "-%>")),
     _lang("Elixir", "#", ext=".ex .exs", interp="elixir"),
     _lang("Elm", "--", HASKELL_BLOCK, ext=".elm"),
     _lang("Emacs Lisp", (";;;", ";;", ";"), names=".emacs _emacs Cask", ext=".el"),
-    _lang("ERB", (), BlockComment("<%#", "%>"), ext=".erb .rhtml"),
+    _lang("ERB", (), BlockComment("<%#", "%>"), ext=".erb .rhtml", template=True),
     _lang(
         "Erlang",
         ("%%", "%"),
@@ -246,12 +274,14 @@ LANGUAGES: tuple[Language, ...] = (
     _lang("Fortran", "!", ext=".f90 .f95 .f03 .f08 .f .for .ftn .fpp"),
     _lang("GDScript", "#", ext=".gd"),
     _lang("Gettext Catalog", "#", ext=".po .pot"),
+    _lang("Graphviz", ("//", "#"), C_BLOCK, ext=".dot .gv"),
     _lang("Git Config", ("#", ";"), names=".gitconfig .gitmodules"),
     _lang("Gleam", "//", ext=".gleam"),
     _lang("GLSL", "//", C_BLOCK, ext=".glsl .vert .frag .geom .comp .tesc .tese"),
     _lang("Go", "//", C_BLOCK, ext=".go", pre={Prelude.GO_BUILD}),
     _lang("Go Module", "//", names="go.mod go.work"),
-    _lang("Go Template", (), BlockComment("{{/*", "*/}}"), ext=".tmpl .gotmpl .gohtml"),
+    _lang("Go Template", (), BlockComment("{{/*", "*/}}"), ext=".tmpl .gotmpl .gohtml",
+          trim=BlockComment("{{/*", "*/ -}}")),
     _lang("GraphQL", "#", ext=".graphql .gql .graphqls"),
     _lang(
         "Groovy",
@@ -263,7 +293,8 @@ LANGUAGES: tuple[Language, ...] = (
         interp="groovy",
     ),
     _lang("Haml", "-#", ext=".haml"),
-    _lang("Handlebars", (), BlockComment("{{!--", "--}}"), ext=".hbs .handlebars"),
+    _lang("Handlebars", (), BlockComment("{{!--", "--}}"), ext=".hbs .handlebars",
+          trim=BlockComment("{{!--", "--~}}")),
     _lang(
         "Haskell",
         "--",
@@ -272,7 +303,7 @@ LANGUAGES: tuple[Language, ...] = (
         interp="runhaskell runghc stack",
     ),
     _lang("HCL", ("#", "//"), C_BLOCK, ext=".tf .tfvars .hcl .nomad"),
-    _lang("HLSL", "//", C_BLOCK, ext=".hlsl .hlsli .fx .fxh"),
+    _lang("HLSL", "//", C_BLOCK, ext=".hlsl .hlsli .fx .fxh", pre=_GUARD),
     _lang(
         "HTML",
         (),
@@ -299,10 +330,11 @@ LANGUAGES: tuple[Language, ...] = (
     _lang("Janet", "#", ext=".janet", interp="janet"),
     _lang("Java", "//", C_BLOCK, ext=".java", interp="java"),
     _lang("JavaScript", "//", C_BLOCK, ext=".js .mjs .cjs .jsx .es6", interp="node nodejs bun zx"),
-    _lang("Jinja", (), BlockComment("{#", "#}"), ext=".j2 .jinja .jinja2 .njk"),
+    _lang("Jinja", (), BlockComment("{#", "#}"), ext=".j2 .jinja .jinja2 .njk", trim=BlockComment("{#", "-#}"),
+          pre={Prelude.DOCTYPE}),
     _lang("JSON with Comments", "//", C_BLOCK, ext=".jsonc .json5"),
     _lang("Jsonnet", ("//", "#"), C_BLOCK, ext=".jsonnet .libsonnet"),
-    _lang("JSP", (), BlockComment("<%--", "--%>"), ext=".jsp .jspf .tag"),
+    _lang("JSP", (), BlockComment("<%--", "--%>"), ext=".jsp .jspf .tag", template=True),
     _lang("Julia", "#", BlockComment("#=", "=#"), ext=".jl", interp="julia"),
     _lang("Just", "#", names="justfile Justfile .justfile", ext=".just", interp="just"),
     _lang("Kconfig", "#", names="Kconfig", globs="Kconfig.*"),
@@ -317,6 +349,7 @@ LANGUAGES: tuple[Language, ...] = (
         BlockComment("{% comment %}", "{% endcomment %}"),
         ext=".liquid",
         pre={Prelude.FRONT_MATTER},
+        trim=BlockComment("{% comment %}", "{% endcomment -%}"),
     ),
     _lang("LLVM IR", ";", ext=".ll"),
     _lang("Lua", "--", BlockComment("--[[", "]]"), ext=".lua .rockspec", interp="lua luajit"),
@@ -325,7 +358,7 @@ LANGUAGES: tuple[Language, ...] = (
         "#",
         names="Makefile makefile GNUmakefile",
         globs="Makefile.* makefile.*",
-        ext=".mk .mak .make",
+        ext=".mk .mak .make .am",
         interp="make",
     ),
     _lang(
@@ -338,15 +371,17 @@ LANGUAGES: tuple[Language, ...] = (
     ),
     _lang("MATLAB", "%", BlockComment("%{", "%}"), ext=".m", interp="octave"),
     _lang("MDX", (), BlockComment("{/*", "*/}"), ext=".mdx", pre={Prelude.FRONT_MATTER}, prose=True),
+    _lang("M4", ("dnl", "#"), names="configure.ac configure.in aclocal.m4", ext=".m4 .ac"),
     _lang("Meson", "#", names="meson.build meson_options.txt meson.options"),
     _lang("Metal", "//", C_BLOCK, ext=".metal"),
     _lang("Mojo", "#", ext=".mojo"),
-    _lang("Mustache", (), BlockComment("{{!", "}}"), ext=".mustache"),
+    # Mustache removes a comment standing on its own lines, line breaks included.
+    _lang("Mustache", (), BlockComment("{{!", "}}"), ext=".mustache", trim=BlockComment("{{!", "}}")),
     _lang("Nim", "#", BlockComment("#[", "]#"), ext=".nim .nims .nimble", interp="nim"),
     _lang("Ninja", "#", ext=".ninja"),
     _lang("Nix", "#", C_BLOCK, ext=".nix"),
-    _lang("Objective-C", "//", C_BLOCK, ext=".m .h"),
-    _lang("Objective-C++", "//", C_BLOCK, ext=".mm"),
+    _lang("Objective-C", "//", C_BLOCK, ext=".m .h", pre=_GUARD),
+    _lang("Objective-C++", "//", C_BLOCK, ext=".mm", pre=_GUARD),
     _lang("OCaml", (), ML_BLOCK, ext=".ml .mli .mll .mly", interp="ocaml"),
     _lang("Odin", "//", C_BLOCK, ext=".odin"),
     _lang("OpenCL", "//", C_BLOCK, ext=".cl .opencl"),
@@ -361,6 +396,9 @@ LANGUAGES: tuple[Language, ...] = (
         interp="php",
         pre={Prelude.PHP_OPEN},
     ),
+    _lang("pkg-config", "#", ext=".pc"),
+    _lang("PlantUML", "'", BlockComment("/'", "'/"), ext=".puml .plantuml .pu .iuml",
+          pre={Prelude.DIAGRAM_START}),
     _lang("Pip Requirements", "#", globs="requirements*.txt constraints*.txt", ext=".pip"),
     _lang("Plain Text", "", ext=".txt .text", prose=True),
     _lang("PowerShell", "#", BlockComment("<#", "#>", "  "), ext=".ps1 .psm1 .psd1", interp="pwsh powershell"),
@@ -383,11 +421,12 @@ LANGUAGES: tuple[Language, ...] = (
     _lang("R", "#", names=".Rprofile", ext=".r", interp="rscript"),
     _lang("Racket", (";;", ";"), LISP_BLOCK, ext=".rkt .rktl .scrbl", interp="racket"),
     _lang("Raku", "#", ext=".raku .rakumod .rakutest .p6 .pm6 .pl6 .t", interp="raku perl6 rakudo"),
-    _lang("Razor", (), BlockComment("@*", "*@"), ext=".cshtml .razor"),
+    _lang("Razor", (), BlockComment("@*", "*@"), ext=".cshtml .razor", template=True),
     _lang("ReasonML", "//", C_BLOCK, ext=".re .rei"),
     _lang("Rego", "#", ext=".rego"),
+    _lang("Windows Resource", "//", C_BLOCK, ext=".rc", pre=_GUARD),
     _lang("ReScript", "//", C_BLOCK, ext=".res .resi"),
-    _lang("reStructuredText", "..", ext=".rst .rest", prose=True),
+    _lang("reStructuredText", "..", ext=".rst .rest", prose=True, indented=True),
     _lang(
         "Ruby",
         "#",
@@ -440,7 +479,8 @@ LANGUAGES: tuple[Language, ...] = (
     _lang("TeX", "%", ext=".tex .sty .cls .ltx .dtx .ins"),
     _lang("Thrift", ("//", "#"), C_BLOCK, ext=".thrift"),
     _lang("TOML", "#", names="Pipfile", ext=".toml"),
-    _lang("Twig", (), BlockComment("{#", "#}"), ext=".twig"),
+    _lang("Twig", (), BlockComment("{#", "#}"), ext=".twig", trim=BlockComment("{#", "-#}"),
+          pre={Prelude.DOCTYPE}),
     _lang("Typst", "//", C_BLOCK, ext=".typ"),
     _lang(
         "TypeScript",
@@ -500,6 +540,25 @@ AMBIGUOUS_EXTENSIONS: dict[str, str] = {
     ".pp": "Puppet",  # vs Pascal
     ".cl": "Common Lisp",  # vs OpenCL
     ".cls": "TeX",  # LaTeX classes vs Visual Basic class modules
+}
+
+#: Languages that no name selects: only candidates for :data:`GUESSED_EXTENSIONS`.
+CANDIDATE_LANGUAGES: tuple[Language, ...] = (
+    _lang("Hash comments", "#"),
+    _lang("IBM i CL", (), C_BLOCK),  # IBM i control language (.cmd)
+)
+
+#: Extensions whose language is only a guess, because languages with another comment syntax
+#: use them too (an IBM i `.cmd` is CL with `/* */`, not a Windows batch file). The check
+#: accepts a header written in any candidate's syntax; `--fix` never edits such a file.
+GUESSED_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    ".cmd": ("Batchfile", "IBM i CL"),
+    ".fpp": ("Fortran", "Hash comments"),
+    ".m": ("Objective-C", "MATLAB"),
+    ".pl": ("Perl", "Prolog"),
+    ".pp": ("Puppet", "Pascal"),
+    ".cl": ("Common Lisp", "OpenCL"),
+    ".cls": ("TeX", "Visual Basic"),
 }
 
 # --- files that cannot hold a header -------------------------------------------------
@@ -583,6 +642,8 @@ def _build_index() -> _Index:
         if lang.name in by_name:
             raise ValueError(f"duplicate language name {lang.name!r}")
         by_name[lang.name] = lang
+    for lang in CANDIDATE_LANGUAGES:
+        by_name.setdefault(lang.name, lang)
 
     def put(table: dict, key: str, value: _Target, what: str) -> None:
         if key not in table:
@@ -616,6 +677,9 @@ def _build_index() -> _Index:
             put(cs_extensions, ext, lang, "case-sensitive extension")
         for interp in lang.interpreters:
             put(interpreters, interp, lang, "interpreter")  # type: ignore[arg-type]
+    for ext, names in GUESSED_EXTENSIONS.items():
+        if any(n not in by_name for n in names) or ext not in extensions or extensions[ext] != by_name[names[0]]:
+            raise ValueError(f"GUESSED_EXTENSIONS[{ext!r}] is stale")
     for ext, winner in AMBIGUOUS_EXTENSIONS.items():
         claimants = [lang.name for lang in LANGUAGES if ext in lang.extensions]
         if len(claimants) < 2 or winner not in claimants:
@@ -687,7 +751,7 @@ def shebang_interpreter(first_bytes: bytes) -> str | None:
     return stripped or prog
 
 
-def _by_extension(basename: str) -> _Target | None:
+def _by_extension(basename: str) -> tuple[_Target | None, str]:
     """Longest matching suffix wins: ``x.blade.php`` is Blade, ``x.tar.gz`` an archive."""
     parts = basename.split(".")
     # A leading dot names a dotfile, not an extension (".bashrc" has none).
@@ -697,29 +761,42 @@ def _by_extension(basename: str) -> _Target | None:
         suffix = "." + ".".join(parts[i:])
         hit = _INDEX.cs_extensions.get(suffix) or _INDEX.extensions.get(suffix.lower())
         if hit is not None:
-            return hit
-    return None
+            return hit, suffix.lower()
+    return None, ""
 
 
-def _by_name(basename: str) -> _Target | None:
+def _by_name(basename: str) -> tuple[_Target | None, str]:
     hit = _INDEX.filenames.get(basename)
     if hit is not None:
-        return hit
+        return hit, ""
     for glob, target in _INDEX.globs:
         if fnmatch.fnmatchcase(basename, glob):
-            return target
-    return _by_extension(basename)
+            return target, ""
+    target, ext = _by_extension(basename)
+    if target is None and basename.endswith(".in") and len(basename) > 3:
+        # Autoconf/CMake input templates (`libcurl.pc.in`, `config.h.in`) keep their syntax.
+        return _by_name(basename[:-3])
+    return target, ext
 
 
 def classify(path: str, first_bytes: bytes = b"") -> Detection:
     """Decide how ``path`` can carry a header; see the module docstring for the order."""
     basename = PurePosixPath(path.replace("\\", "/")).name
-    target = _by_name(basename)
+    target, ext = _by_name(basename)
     if isinstance(target, _NoComment):
         return Detection(None, SkipReason.NO_COMMENT_SYNTAX, target.detail)
     if b"\x00" in first_bytes[:BINARY_SNIFF_BYTES]:
+        if target is not None:  # named like text, but is not: say so rather than pass it
+            return Detection(None, SkipReason.UNDECODABLE, f"{target.name} file with NUL bytes")
         return Detection(None, SkipReason.BINARY, "NUL byte in the first 8 KiB")
     if target is not None:
+        names = GUESSED_EXTENSIONS.get(ext)
+        if names:
+            interp = shebang_interpreter(first_bytes)
+            confirmed = _INDEX.interpreters.get(interp) if interp else None
+            if confirmed is not None and confirmed.name in names:
+                return Detection(confirmed)  # the shebang settles it
+            return Detection(target, alternatives=tuple(_INDEX.by_name[n] for n in names), guessed_from=ext)
         return Detection(target)
     interp = shebang_interpreter(first_bytes)
     if interp is not None:

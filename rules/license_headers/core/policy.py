@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from bot.globs import compile_globs
 from rules.common.gitattributes import GitAttributes
 
-from .check import FileVerdict, VerdictKind, check_file
+from .check import FileVerdict, ReuseFacts, VerdictKind, check_file
 from .languages import SkipReason, classify, detect_language
+from .reuse import ReuseIndex, is_reuse_metadata
 
-__all__ = ["HeaderPolicy", "Scope", "names_prose"]
+__all__ = ["HeaderPolicy", "Scope", "names_prose", "printable_path", "reuse_enabled"]
 
 _GLOB_CHARS = re.compile(r"[*?\[\]]")
 
@@ -62,9 +63,13 @@ class HeaderPolicy:
 
     def __init__(self, *, license: str, copyright: str | None = None, include: Sequence[str] = ("**/*",),
                  exclude: Sequence[str] = (), paths: Iterable[tuple[Sequence[str], str]] = (),
-                 attributes: GitAttributes | None = None) -> None:
+                 attributes: GitAttributes | None = None, notice: str | None = None,
+                 reuse: ReuseIndex | None = None) -> None:
         self.license = license
         self.copyright = copyright
+        self.notice = notice
+        #: None: REUSE is off; else the repository's REUSE.toml files / dep5 (maybe none).
+        self.reuse = reuse
         self._include = compile_globs(include)
         self._exclude = compile_globs(exclude)
         prose = [g for g in include if names_prose(g)]
@@ -73,11 +78,13 @@ class HeaderPolicy:
         self.attributes = attributes
 
     @classmethod
-    def from_config(cls, config, attributes: GitAttributes | None = None) -> HeaderPolicy:
-        """From a validated `LicenseHeadersConfig`."""
+    def from_config(cls, config, attributes: GitAttributes | None = None,
+                    reuse: ReuseIndex | None = None) -> HeaderPolicy:
+        """From a validated `LicenseHeadersConfig`; ``reuse`` is the repository's REUSE
+        information when REUSE is on (see :func:`reuse_enabled`)."""
         return cls(license=config.license, copyright=config.copyright, include=config.include,
                    exclude=config.exclude, paths=[(p.match, p.license) for p in config.paths],
-                   attributes=attributes)
+                   attributes=attributes, notice=config.notice, reuse=reuse)
 
     def license_for(self, path: str) -> str:
         """The licence `path` must declare: the last matching `paths` entry, else `license`."""
@@ -89,17 +96,23 @@ class HeaderPolicy:
 
     def scope(self, path: str) -> Scope:
         path = path.removeprefix("./")
-        if not self._include.match_file(path):
+        # A name that is not UTF-8 (kept by surrogateescape) is matched as its printable form.
+        match = printable_path(path)
+        if path.startswith("LICENSES/"):
+            return Scope(path, reason="licence texts (LICENSES/)")
+        if self.reuse is not None and is_reuse_metadata(path):
+            return Scope(path, reason="REUSE metadata")
+        if not self._include.match_file(match):
             return Scope(path, reason="not in include")
-        if self._exclude.match_file(path):
+        if self._exclude.match_file(match):
             return Scope(path, reason="excluded")
         if self.attributes is not None:
-            if self.attributes.is_linguist_vendored(path):
+            if self.attributes.is_linguist_vendored(match):
                 return Scope(path, reason="linguist-vendored")
-            if self.attributes.is_linguist_generated(path):
+            if self.attributes.is_linguist_generated(match):
                 return Scope(path, reason="linguist-generated")
-        prose = self._prose is not None and self._prose.match_file(path)
-        return Scope(path, license=self.license_for(path), include_prose=prose)
+        prose = self._prose is not None and self._prose.match_file(match)
+        return Scope(path, license=self.license_for(match), include_prose=prose)
 
     def prejudge(self, scope: Scope) -> FileVerdict | None:
         """The verdict when the name alone decides it (no reading needed), else None."""
@@ -113,7 +126,29 @@ class HeaderPolicy:
                                detail=language.name)
         return None
 
-    def judge(self, scope: Scope, content: str | bytes) -> FileVerdict:
+    def reuse_facts(self, path: str, sidecar: str | None = None) -> ReuseFacts | None:
+        """The REUSE information outside the file for ``path`` (None when REUSE is off)."""
+        if self.reuse is None:
+            return None
+        return ReuseFacts(self.reuse.global_info(path), sidecar)
+
+    def judge(self, scope: Scope, content: str | bytes, sidecar: str | None = None) -> FileVerdict:
+        """The verdict on ``content``; ``sidecar`` is the text of its `.license` file, if any."""
         assert scope.license is not None, "judge() is for files in scope"
         return check_file(scope.path, content, expected_license=scope.license, copyright_template=self.copyright,
-                          include_prose=scope.include_prose)
+                          include_prose=scope.include_prose, notice=self.notice,
+                          reuse=self.reuse_facts(scope.path, sidecar))
+
+
+def printable_path(path: str) -> str:
+    """``path`` with bytes that were not UTF-8 (lone surrogates) shown as U+FFFD."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def reuse_enabled(configured: bool | None, has_reuse_files: bool) -> bool:
+    """`reuse` from the rules file, defaulting to whether REUSE.toml or .reuse/dep5 exists."""
+    return has_reuse_files if configured is None else configured

@@ -16,7 +16,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from license_expression import ExpressionError, Licensing, get_spdx_licensing
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from license_expression import Licensing
 
 __all__ = ["ParsedExpression", "SpdxError", "expressions_equal", "parse_expression"]
 
@@ -40,6 +43,18 @@ class SpdxError(ValueError):
         self.reason = reason
 
 
+#: Identifiers most rules files and headers name, known without loading the SPDX licence
+#: index (a good part of a second): an expression made of these, AND, OR and parentheses is
+#: checked by our own small parser, and two such expressions spelled alike (case aside) are
+#: equal without the index. Anything else (WITH, `+`, other ids, a real difference) loads it.
+_COMMON_IDS: dict[str, str] = {i.lower(): i for i in (
+    "0BSD AGPL-3.0-only AGPL-3.0-or-later Apache-2.0 BSD-2-Clause BSD-3-Clause BSL-1.0 CC-BY-4.0 "
+    "CC-BY-SA-4.0 CC0-1.0 curl EPL-2.0 EUPL-1.2 GPL-2.0-only GPL-2.0-or-later GPL-3.0-only "
+    "GPL-3.0-or-later ISC LGPL-2.1-only LGPL-2.1-or-later LGPL-3.0-only LGPL-3.0-or-later MIT MIT-0 "
+    "MPL-2.0 Unlicense Zlib"
+).split()}
+
+
 @dataclass(frozen=True)
 class ParsedExpression:
     """A valid expression. ``normalized`` uses canonical ids (``mit`` -> ``MIT``);
@@ -48,16 +63,61 @@ class ParsedExpression:
     text: str
     normalized: str
     unknown: tuple[str, ...] = ()
-    _comparable: Any = field(default=None, repr=False, compare=False)
+    folded: str = field(default="", repr=False, compare=False)
 
     def equivalent(self, other: ParsedExpression) -> bool:
         """Boolean equivalence: order, grouping and duplicates do not matter."""
-        return bool(_licensing().is_equivalent(self._comparable, other._comparable))
+        if self.folded and self.folded == other.folded:
+            return True  # spelled alike: no need for the licence index
+        return bool(_licensing().is_equivalent(_comparable(self.folded), _comparable(other.folded)))
 
 
 @functools.cache
 def _licensing() -> Licensing:
+    """The SPDX licence index, built on first need only (see :data:`_COMMON_IDS`)."""
+    from license_expression import get_spdx_licensing
+
     return get_spdx_licensing()
+
+
+@functools.lru_cache(maxsize=1024)
+def _comparable(folded: str) -> Any:
+    return _licensing().parse(folded, validate=False, strict=True)
+
+
+def _simple(tokens: list[str]) -> bool:
+    """Whether ``tokens`` is a well-formed expression of common ids, AND, OR and parentheses."""
+    position = 0
+
+    def term() -> bool:
+        nonlocal position
+        if position >= len(tokens):
+            return False
+        token = tokens[position]
+        position += 1
+        if token == "(":
+            if not expression() or position >= len(tokens) or tokens[position] != ")":
+                return False
+            position += 1
+            return True
+        return token.lower() in _COMMON_IDS or _USER_DEFINED.match(token) is not None
+
+    def expression() -> bool:
+        nonlocal position
+        if not term():
+            return False
+        while position < len(tokens) and tokens[position].upper() in ("AND", "OR"):
+            position += 1
+            if not term():
+                return False
+        return True
+
+    return expression() and position == len(tokens)
+
+
+def _fold(tokens: list[str]) -> str:
+    # Identifiers compare case-insensitively (SPDX Annex D), LicenseRefs included.
+    return " ".join(t.upper() if t.upper() in _OPERATORS else t if t in "()" else t.lower() for t in tokens)
 
 
 def _tokens(text: str) -> list[str]:
@@ -91,27 +151,31 @@ def parse_expression(text: str) -> ParsedExpression | SpdxError:
         return SpdxError(text, "empty expression")
     try:
         tokens = _tokens(stripped)
+    except SpdxError as exc:
+        return exc
+    folded = _fold(tokens)
+    if _simple(tokens):
+        normalized = " ".join(_COMMON_IDS.get(t.lower(), t.upper() if t.upper() in _OPERATORS else t)
+                              for t in tokens).replace("( ", "(").replace(" )", ")")
+        return ParsedExpression(text=text, normalized=normalized, folded=folded)
+    return _parse_with_index(text, stripped, folded)
+
+
+def _parse_with_index(text: str, stripped: str, folded: str) -> ParsedExpression | SpdxError:
+    from license_expression import ExpressionError
+
+    try:
         licensing = _licensing()
         parsed = licensing.parse(stripped, validate=False, strict=True)
-        # Identifiers compare case-insensitively (SPDX Annex D), LicenseRefs included;
-        # the library only folds case for ids it knows, so fold the rest ourselves.
-        folded = " ".join(
-            t.upper() if t.upper() in _OPERATORS else t if t in "()" else t.lower()
-            for t in tokens
-        )
-        comparable = licensing.parse(folded, validate=False, strict=True)
+        _comparable(folded)  # the library folds case only for ids it knows: fold the rest ourselves
         unknown = tuple(
             key for key in licensing.unknown_license_keys(parsed) if not _USER_DEFINED.match(key)
         )
-    except SpdxError as exc:
-        return exc
     except ExpressionError as exc:  # includes ExpressionParseError
         return SpdxError(text, str(exc) or type(exc).__name__)
     if parsed is None:
         return SpdxError(text, "empty expression")
-    return ParsedExpression(
-        text=text, normalized=str(parsed), unknown=unknown, _comparable=comparable
-    )
+    return ParsedExpression(text=text, normalized=str(parsed), unknown=unknown, folded=folded)
 
 
 def expressions_equal(a: str, b: str) -> bool:
