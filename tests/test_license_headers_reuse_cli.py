@@ -95,11 +95,15 @@ FILES: dict[str, str | bytes] = {
     "src/old.c": "/*\n * Copyright (C) Jo Example\n * SPDX-License-Identifier: MIT\n */\nint a;\n",
     "src/new.c": "int b;\n",
     "src/both.css": "/* SPDX-License-Identifier: GPL-2.0-only */\nbody {}\n",
+    "src/both.xml": '<?xml version="1.0"?>\n<!-- SPDX-License-Identifier: GPL-2.0-only -->\n<root/>\n',
+    "src/both.vue": "<!--\n  SPDX-License-Identifier: GPL-2.0-only\n-->\n<template><p/></template>\n",
 }
 BAD_NAME = b"src/caf\xe9.py"  # 10. a file name that is not UTF-8
 EXPECTED = [
     "os400/bare.cmd: missing header (SPDX-License-Identifier: MIT)",
     "src/both.css: declares GPL-2.0-only, expected MIT",
+    "src/both.vue: declares GPL-2.0-only, expected MIT",
+    "src/both.xml: declares GPL-2.0-only, expected MIT",
     "src/caf\ufffd.py: missing header (SPDX-License-Identifier: MIT)",
     "src/ignored.py: missing header (SPDX-License-Identifier: MIT)",
     "src/new.c: missing header (SPDX-License-Identifier: MIT)",
@@ -138,7 +142,7 @@ def test_only_real_problems_are_reported(repo, capsys):
     code, lines, err = run(capsys)
     assert code == 1
     assert lines == EXPECTED
-    assert err.strip() == "23 files checked, 10 problems"
+    assert err.strip() == "25 files checked, 12 problems"
     # With REUSE a file needs no comment syntax to declare its licence (tools/blob.xyz has a
     # sidecar), so none in scope goes unchecked.
     code, verbose_lines, err = run(capsys, "--verbose")
@@ -201,6 +205,10 @@ def test_fix_writes_one_correct_header_and_a_second_run_changes_nothing(repo, ca
     # Licence rewritten in place and the copyright line added in the same comment style.
     assert (repo / "src/both.css").read_text() == ("/* Copyright (C) <copyright holder> */\n"
                                                    "/* SPDX-License-Identifier: MIT */\nbody {}\n")
+    assert (repo / "src/both.xml").read_text() == ('<?xml version="1.0"?>\n<!-- Copyright (C) <copyright holder> -->\n'
+                                                   "<!-- SPDX-License-Identifier: MIT -->\n<root/>\n")
+    assert (repo / "src/both.vue").read_text() == ("<!--\n  Copyright (C) <copyright holder>\n"
+                                                   "  SPDX-License-Identifier: MIT\n-->\n<template><p/></template>\n")
     for name in ("inc/guard.h", "src/notice.go", "src/notice.xml", "docs/opt.md", "src/late.py", "data/table.py"):
         assert (repo / name).read_text() == FILES[name], name  # recognised: never a second header
     before = {p: p.read_bytes() for p in repo.rglob("*") if ".git" not in p.parts and p.is_file()}

@@ -146,3 +146,21 @@ async def test_files_that_cannot_be_checked_are_counted_and_named(fake, bot):
     assert "- `tools/thing.unknownext`: unknown comment syntax" in body
     assert "logo.png" not in body
     assert not any(r.path.endswith(("/REUSE.toml", "/.reuse/dep5")) and r.status == 200 for r in fake.requests)
+
+
+async def test_dep5_on_the_base_counts_and_one_added_by_the_pr_does_not(fake, bot):
+    fake.add_user("dana")
+    fake.add_repo(REPO)
+    set_files(fake, REPO, {".github/governance.yml": "license_headers:\n  license: MIT\n",
+                           ".reuse/dep5": "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+                                          "Files: data/*\nCopyright: 2024 Example\nLicense: MIT\n"})
+    status, body = await evaluate(fake, bot, [
+        added("data/deep/table.py", "T = 1\n"),  # dep5's * crosses folders
+        added("os400/run.cmd", "/* SPDX-License-Identifier: MIT */\nCMD PROMPT('x')\n"),  # IBM i CL, not batch
+        added("gen/new.py", "x = 1\n"),
+        modified(".reuse/dep5", "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+                                "Files: *\nCopyright: 2024 X\nLicense: MIT\n"),
+    ])
+    assert status["state"] == "failure"
+    assert listed_files(body) == ["gen/new.py"]
+    assert contents_reads(fake, ".reuse/dep5") and all(ref == "main" for ref in contents_reads(fake, ".reuse/dep5"))
