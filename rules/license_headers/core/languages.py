@@ -29,7 +29,6 @@ import enum
 import fnmatch
 import re
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
 __all__ = [
     "AMBIGUOUS_EXTENSIONS",
@@ -628,6 +627,8 @@ _Target = Language | _NoComment
 class _Index:
     filenames: dict[str, _Target]
     globs: list[tuple[str, _Target]]
+    #: All globs in one pattern, group ``g<i>`` for ``globs[i]``: one match per file name.
+    glob_regex: re.Pattern[str]
     extensions: dict[str, _Target]
     cs_extensions: dict[str, _Target]
     interpreters: dict[str, Language]
@@ -688,6 +689,7 @@ def _build_index() -> _Index:
     return _Index(
         filenames=filenames,
         globs=list(globs.items()),
+        glob_regex=re.compile("|".join(f"(?P<g{i}>{fnmatch.translate(g)})" for i, g in enumerate(globs))),
         extensions=extensions,
         cs_extensions=cs_extensions,
         interpreters=interpreters,
@@ -769,9 +771,9 @@ def _by_name(basename: str) -> tuple[_Target | None, str]:
     hit = _INDEX.filenames.get(basename)
     if hit is not None:
         return hit, ""
-    for glob, target in _INDEX.globs:
-        if fnmatch.fnmatchcase(basename, glob):
-            return target, ""
+    matched = _INDEX.glob_regex.match(basename)
+    if matched is not None and matched.lastgroup is not None:
+        return _INDEX.globs[int(matched.lastgroup[1:])][1], ""
     target, ext = _by_extension(basename)
     if target is None and basename.endswith(".in") and len(basename) > 3:
         # Autoconf/CMake input templates (`libcurl.pc.in`, `config.h.in`) keep their syntax.
@@ -781,7 +783,7 @@ def _by_name(basename: str) -> tuple[_Target | None, str]:
 
 def classify(path: str, first_bytes: bytes = b"") -> Detection:
     """Decide how ``path`` can carry a header; see the module docstring for the order."""
-    basename = PurePosixPath(path.replace("\\", "/")).name
+    basename = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     target, ext = _by_name(basename)
     if isinstance(target, _NoComment):
         return Detection(None, SkipReason.NO_COMMENT_SYNTAX, target.detail)
