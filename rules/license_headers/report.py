@@ -127,8 +127,8 @@ def _not_checked(verdicts: Sequence[FileVerdict]) -> str:
     if not skipped:
         return ""
     pronoun = "its" if len(skipped) == 1 else "their"
-    lines = ["", "", f"{plural(len(skipped), 'file')} in scope could not be checked (review {pronoun} licence by hand):",
-             ""]
+    lines = ["", "", f"{plural(len(skipped), 'file')} in scope could not be checked "
+                     f"(review {pronoun} licence by hand):", ""]
     for verdict in skipped[:LIST_CAP]:
         reason = verdict.skip_reason.value if verdict.skip_reason else "not checked"
         lines.append(f"- {code(verdict.path)}: {reason}" + (f" ({verdict.detail})" if verdict.detail else ""))

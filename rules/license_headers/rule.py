@@ -48,7 +48,7 @@ class LicenseHeadersRule(Rule[LicenseHeadersConfig]):
     permissions = {
         "statuses": "write",  # governance/license-headers
         "pull_requests": "read",  # the PR and its files
-        "contents": "read",  # file contents (GraphQL, contents, trees and blobs), .gitattributes, the rules file
+        "contents": "read",  # file contents (GraphQL, contents, trees, blobs), .gitattributes, rules file, REUSE.toml
         "issues": "write",  # the report comment
         "metadata": "read",
     }

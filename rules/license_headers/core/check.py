@@ -645,7 +645,8 @@ def check_file(
         # REUSE needs no comment syntax: a tag anywhere, a sidecar or REUSE.toml must say it.
         resolved = _resolve(reuse, text)
         if not resolved.licenses:
-            return verdict(VerdictKind.MISSING_HEADER, detail="its comment syntax is unknown: a .license file can hold it")
+            return verdict(VerdictKind.MISSING_HEADER,
+                           detail="its comment syntax is unknown: a .license file can hold it")
         return _judge(verdict, expected, _and(resolved.licenses), ", ".join(resolved.sources), copyright_template,
                       (), resolved, None)
     if language.is_prose and not include_prose:
