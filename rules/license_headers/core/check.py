@@ -26,7 +26,7 @@ from .languages import (
     SkipReason,
     classify,
 )
-from .reuse import Precedence, ReuseInfo, Resolved, extract, needs_file, resolve
+from .reuse import Precedence, ReuseInfo, Resolved, extract, needs_file, resolve, strip_closers
 from .spdx import SpdxError, parse_expression
 
 __all__ = [
@@ -406,8 +406,8 @@ class LinearPattern:
 
 #: Comment decoration left at the start of a line once the comment token is gone
 #: (``*`` of a ``/* */`` block, ``#`` runs, ``//`` in a block ...) and closers at its end.
-_LEAD_MARKS = re.compile(r"^(?:[*#;!%]+|//+|--+|\.\.|::|dnl\b|rem\b)\s*", re.IGNORECASE)
-_TRAIL_MARKS = re.compile(r"\s*(?:\*+/|-->|\*\)|-\}|#\}|%>|\*/\}\}|--\}\}|'/|\]\]|#+|\*+)$")
+_LEAD_MARKS = re.compile(r"(?:[*#;!%]+|//+|--+|\.\.|::|dnl\b|rem\b)\s*", re.IGNORECASE)
+_TRAIL_MARKS = ("*/", "-->", "*)", "-}", "#}", "%>", "*/}}", "--}}", "'/", "]]")
 _WS = re.compile(r"\s+")
 _NOTICE_TOKEN = re.compile(r"\{year\}|\{holder\}")
 
@@ -421,8 +421,9 @@ def normalize_notice(lines: Sequence[str]) -> str:
         previous = None
         while text and text != previous:
             previous = text
-            text = _LEAD_MARKS.sub("", text, count=1)
-            text = _TRAIL_MARKS.sub("", text, count=1).strip()
+            lead = _LEAD_MARKS.match(text)
+            text = text[lead.end():] if lead else text
+            text = strip_closers(text, _TRAIL_MARKS, runs="*#").strip()
         if text:
             out.append(text)
     return _WS.sub(" ", " ".join(out)).strip().lower()

@@ -43,6 +43,7 @@ __all__ = [
     "extract",
     "is_reuse_metadata",
     "resolve",
+    "strip_closers",
     "strip_ignored",
 ]
 
@@ -82,12 +83,35 @@ class ReuseInfo:
 # Both searched without a leading `.*?`, so a scan stays linear in the text's length.
 _TAG = re.compile(r"SPDX-License-Identifier:[ \t]*")
 _COPYRIGHT = re.compile(r"SPDX-(?:File|Snippet)CopyrightText:|Copyright\b|COPYRIGHT\b|©")
-# Comment closers and the endings the reference tool strips after a tag's value (it also
-# strips the line's prefix reversed: `|*  SPDX-License-Identifier: MIT  *|`).
-_VALUE_END = re.compile(
-    r"""\s*(?:\*/|-->|\*\)|-\}|#\}|%>|--%>|\*@|'/|\]\]|\]\#|=\#|\#>|\|\#|\*\#|-/|:\)|\}|--\}\}|\*/\}\}|"\s*/*>|'\s*/*>"""
-    r"""|\]\s*::|"\s*\))*\s*$"""
-)
+#: Comment closers the reference tool strips after a tag's value (it also strips the line's
+#: prefix mirrored: `|*  SPDX-License-Identifier: MIT  *|`).
+VALUE_CLOSERS = ("*/", "-->", "*)", "-}", "#}", "%>", "--%>", "*@", "'/", "]]", "]#", "=#", "#>", "|#", "*#",
+                 "-/", ":)", "}", "--}}", "*/}}")
+
+
+def strip_closers(text: str, closers: tuple[str, ...], runs: str = "") -> str:
+    """``text`` without trailing whitespace, ``closers`` and characters of ``runs``, repeated
+    until none is left. A loop of ``endswith`` rather than an end-anchored regex, which
+    backtracks quadratically on a long line of spaces (this text is the contributor's)."""
+    while True:
+        before = text
+        text = text.rstrip()
+        if runs:
+            text = text.rstrip(runs).rstrip()
+        for closer in closers:
+            if text.endswith(closer):
+                text = text[: -len(closer)]
+                break
+        else:
+            # <tag value="...SPDX-License-Identifier: MIT" />, [SPDX-License-Identifier: MIT] ::, (x "...")
+            if text.endswith(">") and text[:-1].rstrip("/").rstrip().endswith(('"', "'")):
+                text = text[:-1].rstrip("/").rstrip()[:-1]
+            elif text.endswith("::") and text[:-2].rstrip().endswith("]"):
+                text = text[:-2].rstrip()[:-1]
+            elif text.endswith(")") and text[:-1].rstrip().endswith('"'):
+                text = text[:-1].rstrip()[:-1]
+        if text == before:
+            return text
 
 
 def strip_ignored(text: str) -> str:
@@ -113,7 +137,7 @@ def _clean(value: str, prefix: str) -> str:
     value = value.rstrip()
     if mirrored and value.endswith(mirrored):
         value = value[: -len(mirrored)]
-    return _VALUE_END.sub("", value).strip()
+    return strip_closers(value, VALUE_CLOSERS).strip()
 
 
 def _values(body: str, pattern: re.Pattern[str], *, keep_match: bool) -> list[str]:
