@@ -2,7 +2,9 @@
 
 Each rule's latest section is stored per pull request, so an event that runs only some
 rules still renders the whole report. Nothing is posted while every rule passes; once
-posted, the comment is updated to say so.
+posted, the comment is updated to say so. The comment is remembered once posted; without
+that record the comments are searched for it (a lost database), except when a pull request
+has just been opened and everything passes: there is nothing to find, and nothing to say.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 REPORT_MARKER = "<!-- governance-bot:report -->"
 CONFIG_SECTION = "config"
+NEW_PULL_REQUEST = "pull_request.opened"
 
 
 def render(sections: dict[str, ReportSection], head_sha: str | None) -> str | None:
@@ -112,6 +115,8 @@ async def publish(ctx: "EventContext", body: str | None, needs_action: bool, rem
         async with ctx.store.engine.connect() as conn:
             row = await _remembered(conn, ctx)
     comment_id, current = (row.comment_id, row.body) if row else (None, None)
+    if comment_id is None and not needs_action and ctx.event_key == NEW_PULL_REQUEST:
+        return  # a pull request opened just now has no report to update, and this one would say all passes
     if comment_id is None:
         found = await find_existing(ctx)
         if found is not None:

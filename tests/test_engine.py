@@ -58,6 +58,18 @@ async def test_nothing_is_posted_while_everything_passes(fake, bot):
     setup_repo(fake, title="feat: good")
     await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1))
     assert report_comments(fake) == []
+    # A pull request opened just now has no report to look for.
+    assert not [r for r in fake.requests if r.path.endswith("/issues/1/comments")]
+
+
+async def test_a_report_the_database_forgot_is_found_and_updated_when_everything_passes(fake, bot):
+    setup_repo(fake, title="feat: good")
+    fake.add_user("governance-bot[bot]", type="Bot")
+    old = fake.add_comment(REPO, 1, author="governance-bot[bot]",
+                           body="<!-- governance-bot:report -->\n## Governance report\n\nSomething failed.")
+    await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "reopened"))
+    reports = report_comments(fake)
+    assert [c["id"] for c in reports] == [old["id"]] and "Everything passes" in reports[0]["body"]
     assert fake.latest_status(REPO, "1".rjust(40, "0"), "governance/probe")["state"] == "success"
 
 
