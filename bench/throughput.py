@@ -24,11 +24,15 @@ in-repo fake GitHub. Scenarios, each on a fresh server, database and fake:
   slow          spread-0's 40 installations x 10 PRs, run twice: alone, then with a 41st installation
                 whose every request GitHub answers in 2 s (10 PRs, sent first). The 40's deliveries/s
                 in both runs: a slow installation should cost the others nothing.
+  dco           (not in the default list) the DCO rule alone (`dco: {}`): 200 PR-opened deliveries over 20
+                installations, every commit signed off, fake at 0 ms, default write limits. Acks are timed
+                by senders in a child process; then how long until every PR has `governance/dco`,
+                API requests and writes per event, and peak RSS (see `scenario_dco`).
 The deliveries are sent by 20 concurrent senders in this process (acks take milliseconds; the
 figures here are about processing). Deliveries/s = processed / (last completion - first arrival).
 CPU per delivery = the server's process CPU time (all threads) / deliveries processed.
 
-    .venv/bin/python -m bench.throughput [--scenarios spread-0,spread-50,one-unpaced,one-window,hour,neighbour,slow]
+    .venv/bin/python -m bench.throughput [--scenarios spread-0,spread-50,one-unpaced,one-window,hour,neighbour,slow,dco]
                                          [--n 400] [--workers 8] [--one-latency MS] [--window 15]
 """
 
@@ -317,6 +321,87 @@ async def scenario_neighbour(args, key) -> dict[str, float]:
             "quiet_max": waits[-1] if waits else float("nan")}
 
 
+DCO_RULES_FILE = "dco: {}\n"
+DCO_INSTALLATIONS, DCO_REPOS, DCO_PRS, DCO_COMMITS = 20, 2, 5, 3  # 20 x 2 x 5 = 200 PRs of 3 commits
+
+
+def populate_dco(fake) -> list[common.Target]:
+    """20 installations x 2 repositories x 5 PRs; each PR has 3 commits signed off by their author."""
+    user = fake.add_user(common.PR_AUTHOR)
+    email = f"{user['id']}+{user['login']}@users.noreply.github.com"
+    targets: list[common.Target] = []
+    for i in range(DCO_INSTALLATIONS):
+        installation_id = 301 + i
+        for r in range(DCO_REPOS):
+            repository = f"dco{installation_id}/repo{r}"
+            fake.add_repo(repository, installation_id=installation_id)
+            fake.set_file(repository, ".github/governance.yml", DCO_RULES_FILE)
+            for number in range(1, DCO_PRS + 1):
+                commits = [{"message": f"Change {number}.{c}\n\nSigned-off-by: {user['login']} <{email}>",
+                            "author": {"name": user["login"], "email": email}} for c in range(DCO_COMMITS)]
+                fake.add_pull_request(repository, number, author=common.PR_AUTHOR, title=f"fix: change {number}",
+                                      commits=commits)
+                targets.append(common.Target(installation_id, repository, number))
+    return targets
+
+
+async def scenario_dco(args, key) -> dict[str, float]:
+    """The DCO rule alone: ack latency, time to every status, requests and writes per event, peak RSS.
+
+    Requests per event exclude installation tokens and 304s (free against the rate limit); a
+    write that is not a commit status is named, since the rule should write nothing else.
+    """
+    async with common.bench_env(settings={"WORKERS": str(args.workers)}, latency=0.0, key=key) as (fake, server):
+        targets = common.interleave(populate_dco(fake))
+        heads = {t: fake.pull_request(t.repository, t.number)["head"]["sha"] for t in targets}
+        run = common.run_tag()
+        items = deliveries_for(fake, targets, run)
+        print(f"  {len(items)} PR-opened deliveries over {DCO_INSTALLATIONS} installations ({DCO_COMMITS} signed "
+              f"commits each), {SENDERS} concurrent senders, fake at 0 ms, default write limits, WORKERS={args.workers}")
+        cpu0 = server.cpu()
+        sent = asyncio.ensure_future(common.send_all_in_subprocess(server.url, items, SENDERS))
+        started = time.time()
+        missing = dict(heads)
+        while missing and time.time() - started < args.timeout:
+            for target, head in list(missing.items()):
+                if fake.latest_status(target.repository, head, "governance/dco") is not None:
+                    del missing[target]
+            await asyncio.sleep(0.05)
+        finished = time.time()
+        result = await sent
+        all_statuses = finished - result.started  # from the first delivery sent (the senders' start-up excluded)
+        await server.wait_done(run, len(items), timeout=args.timeout)
+        await explain_unfinished(server, run, len(items))
+        if result.statuses.get(202, 0) != len(items):
+            print(f"  warning: acks {dict(result.statuses)} errors {dict(result.errors)}")
+        print(f"  ack: {common.latency_line(result.latencies_ms)}")
+        if missing:
+            print(f"  {len(heads) - len(missing)}/{len(heads)} PRs had governance/dco after {all_statuses:.1f} s "
+                  "(time-out)")
+        else:
+            print(f"  every PR had governance/dco {all_statuses:.2f} s after the first delivery was sent")
+        states = [fake.latest_status(t.repository, h, "governance/dco") for t, h in heads.items()]
+        print(f"  governance/dco states: {dict(Counter(s['state'] for s in states if s))}")
+        kinds = common.classify(fake)
+        report_run(await server.timings(run), len(items), kinds, server.memory(), cpu_seconds=server.cpu() - cpu0)
+        counted = sum(v for k, v in kinds.items() if k not in ("token POST", "GET 304"))
+        print(f"  requests per event, tokens and 304s excluded: {counted / len(items):.2f} (goal: at most 4)")
+        writes = Counter(common.endpoint(w.method, w.path, w.status) for w in fake.writes()
+                         if not w.path.startswith("/app/installations/"))
+        print("  writes per event, by endpoint:")
+        for name, count in sorted(writes.items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"    {count / len(items):5.2f}  {name}")
+        others = sum(count for name, count in writes.items() if not name.startswith("POST /repos/{repo}/statuses/"))
+        print(f"  writes other than statuses: {others}")
+        print("  by endpoint, per event:")
+        for name, count in sorted(common.by_endpoint(fake).items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"    {count / len(items):5.2f}  {name}")
+        return {"ack_p50_ms": common.percentile(result.latencies_ms, 50),
+                "ack_p99_ms": common.percentile(result.latencies_ms, 99), "all_statuses_s": all_statuses,
+                "requests_per_event": counted / len(items), "other_writes": float(others),
+                "peak_rss_mib": server.memory().get("VmHWM", 0) / 1024}
+
+
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenarios", default="spread-0,spread-50,one-unpaced,one-window,hour,neighbour,slow")
@@ -328,7 +413,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=90.0, help="give up waiting for a run after this many seconds")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
-    known = {"spread-0", "spread-50", "one-unpaced", "one-window", "hour", "neighbour", "slow"}
+    known = {"spread-0", "spread-50", "one-unpaced", "one-window", "hour", "neighbour", "slow", "dco"}
     if set(chosen) - known:
         parser.error(f"unknown scenario(s): {', '.join(sorted(set(chosen) - known))}; known: {', '.join(sorted(known))}")
 
@@ -352,6 +437,8 @@ async def main(argv: list[str] | None = None) -> int:
             summary[name] = await scenario_neighbour(args, key)
         elif name == "slow":
             summary[name] = await scenario_slow(args, key)
+        elif name == "dco":
+            summary[name] = await scenario_dco(args, key)
 
     common.heading("summary")
     for name, figures in summary.items():
