@@ -72,11 +72,22 @@ def test_login_globs_know_only_star_and_question_mark(login, patterns, expected)
     (DEFAULT_SIGN_PHRASE, True),
     (f"  {DEFAULT_SIGN_PHRASE.upper()}  ", True),
     ("I have read the CLA\r\nDocument and I hereby\tsign the CLA", True),
-    (f"Hi!\n\n{DEFAULT_SIGN_PHRASE}.\n\nThanks", True),
+    (f"{DEFAULT_SIGN_PHRASE}.", True),
+    (f"```\n{DEFAULT_SIGN_PHRASE}\n```", False),  # code is not the commenter's words
+    (f"`{DEFAULT_SIGN_PHRASE}`", False),
+    (f"```\nI do NOT agree\n```\n{DEFAULT_SIGN_PHRASE}", True),
+    (f"{DEFAULT_SIGN_PHRASE}\n/recheck", True),
+    (f"<!-- reply -->\n{DEFAULT_SIGN_PHRASE}", True),
+    (f"Hi!\n\n{DEFAULT_SIGN_PHRASE}.\n\nThanks", False),  # contains it: not the same as consenting
+    (f"> {DEFAULT_SIGN_PHRASE}\n\nI do NOT agree", False),  # a quote-reply of the report
+    (f"> To sign, comment:\n> ```\n> {DEFAULT_SIGN_PHRASE}\n> ```\n\nI do NOT agree", False),
+    (f"> {DEFAULT_SIGN_PHRASE}", False),  # only a quote: nobody's own words
+    (f"I do not agree: {DEFAULT_SIGN_PHRASE}", False),
+    (f"<!-- {DEFAULT_SIGN_PHRASE} -->", False),
     ("I have read the CLA Document", False),
     ("I have read the CLADocument and I hereby sign the CLA", False),
     ("", False),
     (None, False),
 ])
-def test_sign_phrase_matching_ignores_case_and_whitespace(body, expected):
+def test_a_comment_signs_when_its_own_words_are_the_phrase(body, expected):
     assert signs(body, DEFAULT_SIGN_PHRASE) is expected

@@ -146,12 +146,32 @@ async def test_a_comment_without_the_phrase_or_by_a_bot_does_not_sign(fake, bot)
     assert cla_status(fake, pr)["state"] == "failure"
 
 
-async def test_phrase_inside_a_longer_comment_signs(fake, bot):
+async def test_a_comment_that_only_contains_or_quotes_the_phrase_does_not_sign(fake, bot):
     setup_repo(fake)
     pr = open_pr(fake, 1, "dana")
     await evaluate(fake, bot, 1)
     await comment(fake, bot, 1, "dana", body=f"Sure!\n\n{PHRASE.upper()}\n\nThanks")
+    quote_reply = "\n".join("> " + line for line in the_report(fake, 1).splitlines()) + "\n\nI do NOT agree."
+    await comment(fake, bot, 1, "dana", body=quote_reply)
+    assert cla_status(fake, pr)["state"] == "failure"
+    await comment(fake, bot, 1, "dana", body=f"```\n{PHRASE}\n```")  # code is not the commenter's words
+    assert cla_status(fake, pr)["state"] == "failure"
+    await comment(fake, bot, 1, "dana", body=PHRASE)
     assert cla_status(fake, pr)["state"] == "success"
+
+
+async def test_an_edit_by_someone_else_does_not_sign_for_the_author(fake, bot):
+    setup_repo(fake)
+    pr = open_pr(fake, 1, "dana")
+    await evaluate(fake, bot, 1)
+    created = await comment(fake, bot, 1, "dana", body="Looks good to me")
+    fake.add_user("maintainer")
+    previous, created["body"] = created["body"], PHRASE
+    edited = issue_comment_event(fake, REPO, 1, created, "edited", previous_body=previous)
+    edited["sender"] = fake.user("maintainer")  # a collaborator edits dana's comment
+    await bot.deliver_and_settle("issue_comment", edited)
+    assert cla_status(fake, pr)["state"] == "failure"
+    assert "@dana" in the_report(fake, 1)
 
 
 async def test_an_edited_comment_that_now_holds_the_phrase_signs(fake, bot):
@@ -504,7 +524,7 @@ async def test_export_lists_every_signature_with_its_evidence(fake, bot, monkeyp
     open_pr(fake, 1, "dana")
     signing = await comment(fake, bot, 1, "dana")
     assert await cla_cli(monkeypatch, tmp_path, bot, "revoke", "dana") == 0
-    await comment(fake, bot, 1, "dana", body=PHRASE + " again")  # signs anew after the revocation
+    await comment(fake, bot, 1, "dana", body=PHRASE.lower())  # signs anew after the revocation
     capsys.readouterr()
 
     assert await cla_cli(monkeypatch, tmp_path, bot, "export", "--format", "json") == 0
@@ -512,7 +532,8 @@ async def test_export_lists_every_signature_with_its_evidence(fake, bot, monkeyp
     assert len(records) == 2
     first = records[0]
     assert set(first) == {"user_id", "login", "owner", "version", "signed_at", "repository", "pull_request",
-                          "comment_url", "revoked_at"}
+                          "comment_url", "action", "actor_id", "actor_login", "revoked_at"}
+    assert (first["action"], first["actor_id"], first["actor_login"]) == ("created", fake.user("dana")["id"], "dana")
     assert first["user_id"] == fake.user("dana")["id"] and first["login"] == "dana" and first["owner"] == "acme"
     assert first["version"] == "1" and first["repository"] == REPO and first["pull_request"] == 1
     assert first["comment_url"] == signing["html_url"]

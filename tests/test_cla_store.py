@@ -82,7 +82,8 @@ async def test_export_has_every_field_with_iso_times(store):
     rows = await sig.export_rows(store)
     assert rows == [{"user_id": 1, "login": "dana", "owner": "acme", "version": "1", "signed_at": "1970-01-01T00:00:00Z",
                      "repository": "acme/widgets", "pull_request": 3,
-                     "comment_url": "https://github.com/acme/widgets/pull/3#issuecomment-1", "revoked_at": None}]
+                     "comment_url": "https://github.com/acme/widgets/pull/3#issuecomment-1",
+                     "action": None, "actor_id": None, "actor_login": None, "revoked_at": None}]
 
 
 async def test_waiting_records(store):

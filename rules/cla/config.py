@@ -1,8 +1,9 @@
 """The `cla` section of the rules file, and the sign-phrase matching it implies.
 
 Login globs (`allowlist`) are the shared ones of `rules.common.logins`.
-The sign phrase is compared after normalising case and whitespace, so a phrase typed
-on two lines or in capitals still signs.
+A comment signs when the commenter's own words (quotes left out) are the sign phrase,
+compared after normalising case, whitespace and closing punctuation, so a phrase typed on
+two lines or in capitals still signs, and a reply quoting it does not.
 """
 
 from __future__ import annotations
@@ -16,21 +17,63 @@ from rules.common.logins import check_login_globs
 
 DEFAULT_SIGN_PHRASE = "I have read the CLA Document and I hereby sign the CLA"
 MAX_PHRASE_CHARS = 1000
+MAX_SIGNING_COMMENT_CHARS = 8 * MAX_PHRASE_CHARS  # a longer comment is not just the phrase
 _ORG_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
 _WHITESPACE = re.compile(r"\s+")
 
 
 def normalise_phrase(text: str) -> str:
-    """Case-folded, every run of whitespace (line breaks included) one space, trimmed."""
-    return _WHITESPACE.sub(" ", text.casefold()).strip()
+    """Case-folded, every run of whitespace (line breaks included) one space, trimmed, and
+    without closing punctuation (`... sign the CLA.` is the phrase)."""
+    return _WHITESPACE.sub(" ", text.casefold()).strip().rstrip(".!").rstrip()
+
+
+def own_words(comment_body: str) -> str:
+    """What the commenter wrote themselves (SPEC: "the comment, quoted lines and code aside"):
+    quoted lines (`>`, e.g. a quote-reply of the report that shows the phrase), code (fenced
+    blocks, inline spans), HTML comments and command lines (`/recheck`, addressed to the bot)
+    are left out. Linear in the comment."""
+    kept: list[str] = []
+    fence = ""
+    for line in _without_html_comments(comment_body).split("\n"):
+        stripped = line.strip()
+        if fence:
+            if stripped.startswith(fence[0] * len(fence)) and not stripped.strip(fence[0]):
+                fence = ""
+            continue
+        if stripped.startswith(("```", "~~~")):
+            fence = stripped[:len(stripped) - len(stripped.lstrip(stripped[0]))]
+            continue
+        if not _not_own_words(stripped):
+            kept.append(" ".join(stripped.split("`")[::2]))  # inline code spans left out
+    return "\n".join(kept)
+
+
+def _not_own_words(line: str) -> bool:
+    return line.startswith(">") or (line[:1] == "/" and line[1:2].isascii() and line[1:2].islower())
+
+
+def _without_html_comments(text: str) -> str:
+    parts: list[str] = []
+    start = 0
+    while (opening := text.find("<!--", start)) >= 0:
+        parts.append(text[start:opening])
+        closing = text.find("-->", opening + 4)
+        if closing < 0:
+            return "".join(parts)
+        start = closing + 3
+    parts.append(text[start:])
+    return "".join(parts)
 
 
 def signs(comment_body: str | None, sign_phrase: str) -> bool:
-    """Whether a comment is, or contains, the sign phrase once both are normalised."""
-    if not comment_body:
+    """Whether a comment, in the commenter's own words (`own_words`), IS the sign phrase once
+    both are normalised: a comment that only contains it (`I do NOT agree` under a quote of
+    it, or around it) does not consent."""
+    if not comment_body or len(comment_body) > MAX_SIGNING_COMMENT_CHARS:
         return False
     phrase = normalise_phrase(sign_phrase)
-    return bool(phrase) and phrase in normalise_phrase(comment_body)
+    return bool(phrase) and normalise_phrase(own_words(comment_body)) == phrase
 
 
 def _as_version(value: object) -> object:

@@ -61,6 +61,9 @@ class Signer:
     user_id: int
     login: str
     comment_url: str
+    action: str  # "created" or "edited": how the comment came to hold the phrase
+    actor_id: int  # who wrote (or edited) it: the signer, checked
+    actor_login: str
 
 
 class ClaRule(Rule[ClaConfig]):
@@ -111,7 +114,8 @@ class ClaRule(Rule[ClaConfig]):
             await signatures.record_signature(ctx.store, signatures.NewSignature(
                 owner=owner.login, owner_id=owner.id, user_id=signer.user_id, login=signer.login,
                 version=config.version, repository=ctx.repo_full_name, pull_request=int(ctx.number or 0),
-                comment_url=signer.comment_url))
+                comment_url=signer.comment_url, action=signer.action, actor_id=signer.actor_id,
+                actor_login=signer.actor_login))
             log.info("CLA version %s signed by %s (id %s) for %s", config.version, signer.login, signer.user_id,
                      owner.login)
         targets = await signatures.waiting_for(ctx.store, owner.id, signer.user_id)
@@ -223,11 +227,16 @@ async def covered_by_membership(ctx: "EventContext", config: ClaConfig, owner: O
 # -- reading the event -----------------------------------------------------------------------------
 
 def signing_comment(ctx: "EventContext", config: ClaConfig) -> Signer | None:
-    """The commenter, when this comment newly signs: on a PR, by a person, holding the phrase."""
+    """The commenter, when this comment newly signs: on a PR, by a person, being the phrase,
+    written (or edited) by that person."""
     if ctx.event_key not in SIGNING_EVENTS or ctx.comment is None or not ctx.is_pull_request or ctx.number is None:
         return None
     user = ctx.comment.get("user") or {}
     if is_bot(user) or not isinstance(user.get("id"), int) or not user.get("login"):
+        return None
+    actor = ctx.sender
+    if actor.get("id") != user["id"]:
+        # An edit by someone else (a collaborator may edit any comment) is not the author's consent.
         return None
     if not signs(ctx.comment.get("body"), config.sign_phrase):
         return None
@@ -236,7 +245,7 @@ def signing_comment(ctx: "EventContext", config: ClaConfig) -> Signer | None:
         if isinstance(previous, str) and signs(previous, config.sign_phrase):
             return None  # it signed when it was written; an edit does not sign again
     url = ctx.comment.get("html_url") or f"https://github.com/{ctx.repo_full_name}/pull/{ctx.number}"
-    return Signer(user["id"], user["login"], str(url))
+    return Signer(user["id"], user["login"], str(url), ctx.action or "created", actor["id"], str(actor.get("login")))
 
 
 def owner_from_account(account: Any) -> Owner | None:

@@ -45,6 +45,11 @@ cla_signatures = Table(
     Column("repository", String(300), nullable=False),
     Column("pull_request", Integer, nullable=False),
     Column("comment_url", String(500), nullable=False),
+    # Who made the comment hold the phrase, and how ("created", "edited"): always the signer
+    # (an edit by anyone else does not sign); NULL for signatures recorded before this was kept.
+    Column("action", String(16)),
+    Column("actor_id", BigInteger),
+    Column("actor_login", String(100)),
     Column("revoked_at", Float),
     # One record per signing comment and version: a redelivered or edited comment adds nothing.
     UniqueConstraint("owner_id", "user_id", "version", "comment_url", name="uq_cla_signatures_comment"),
@@ -83,7 +88,7 @@ cla_accounts = Table(
 )
 
 EXPORT_FIELDS = ("user_id", "login", "owner", "version", "signed_at", "repository", "pull_request",
-                 "comment_url", "revoked_at")
+                 "comment_url", "action", "actor_id", "actor_login", "revoked_at")
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,9 @@ class NewSignature:
     repository: str
     pull_request: int
     comment_url: str
+    action: str | None = None
+    actor_id: int | None = None
+    actor_login: str | None = None
 
 
 def iso(ts: float | None) -> str | None:
