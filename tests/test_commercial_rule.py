@@ -394,6 +394,28 @@ async def test_the_rules_file_alias_overrides_the_tsconfig_one(fake, bot):
     assert status(fake, pr)["state"] == "success"
 
 
+async def test_a_tsconfig_nested_300_deep_gets_a_clear_verdict(fake, bot):
+    """It gave 'GitHub could not be read' (a RecursionError in the JSON5 parser)."""
+    setup_repo(fake)
+    deep = '{"compilerOptions": {"baseUrl": "."}, "x": ' + "[" * 300 + "]" * 300 + "}"
+    pr = open_pr(fake, [changed("web/app.ts", "import { p } from 'ee/billing';"), changed("tsconfig.json", deep)])
+    fake.set_file(REPO, "tsconfig.json", deep, ref=fake.pull_request(REPO, 1)["head"]["sha"])
+    await evaluate(fake, bot)
+    st = status(fake, pr)
+    assert st["state"] == "failure"
+    assert st["description"].startswith("tsconfig.json is nested deeper than 64 levels")
+    assert "`tsconfig.json`: nested deeper than 64 levels" in report(fake)
+
+
+async def test_a_tsconfig_over_64_kib_is_not_read_and_the_check_says_so(fake, bot):
+    setup_repo(fake)
+    fake.set_file(REPO, "tsconfig.json", '{"compilerOptions": {"baseUrl": "."}, "pad": "' + "x" * 70_000 + '"}')
+    pr = open_pr(fake, [changed("web/app.ts", "import { p } from 'ee/billing';")])
+    await evaluate(fake, bot)
+    st = status(fake, pr)
+    assert st["state"] == "failure" and "tsconfig.json is larger than 64 KiB" in st["description"]
+
+
 async def test_a_pr_cannot_add_its_own_alias_to_hide_an_import(fake, bot):
     setup_repo(fake)
     fake.set_file(REPO, "tsconfig.json", '{"compilerOptions": {"paths": {"@billing/*": ["ee/billing/*"]}}}')

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from rules.commercial.boundary import resolve_js_specifier
-from rules.commercial.boundary.tsconfig import merge_aliases, nearest_tsconfig, parse, tsconfig_aliases
+import pytest
+
+from rules.commercial.boundary.tsconfig import UnusableConfig, merge_aliases, nearest_tsconfig, parse, tsconfig_aliases
 
 
 def reader(files: dict[str, str], log: list[str] | None = None):
@@ -113,3 +115,24 @@ async def test_the_nearest_tsconfig_is_found_by_walking_up():
     assert await nearest_tsconfig(reader({}, seen), "a/b.ts") is None
     assert seen == ["a/tsconfig.json", "tsconfig.json", "a/jsconfig.json", "jsconfig.json"]
     assert await nearest_tsconfig(reader({}), "a/b.ts") is None
+
+
+@pytest.mark.parametrize("text, reason", [
+    ("[" * 300 + "]" * 300, "nested deeper than 64 levels"),
+    ("// deep\n" + "[" * 65 + "]" * 65, "nested deeper than 64 levels"),
+    ('{"pad": "' + "x" * 70_000 + '"}', "larger than 64 KiB"),
+])
+async def test_configs_past_the_limits_are_refused_with_the_reason(text, reason):
+    with pytest.raises(UnusableConfig) as refused:
+        await tsconfig_aliases(reader({"web/tsconfig.json": text}), "web/a.ts")
+    assert (refused.value.path, refused.value.reason) == ("web/tsconfig.json", reason)
+
+
+def test_each_distinct_text_is_parsed_once():
+    from rules.commercial.boundary import tsconfig
+
+    text = '{"compilerOptions": {"baseUrl": "."}} // once'
+    tsconfig._parsed.cache_clear()
+    for _ in range(5):
+        assert parse(text) == {"compilerOptions": {"baseUrl": "."}}
+    assert tsconfig._parsed.cache_info().misses == 1

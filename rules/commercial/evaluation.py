@@ -45,6 +45,7 @@ class Evaluation:
     digest: str = ""
     imports: list[ForbiddenImport] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)  # files whose added lines could not be read
+    unusable_configs: dict[str, str] = field(default_factory=dict)  # tsconfig path -> why it was not read
     incomplete: str | None = None  # GitHub could not list every changed file
     author_is_maintainer: bool = False
     approval: Approval | None = None
@@ -59,7 +60,8 @@ class Evaluation:
 
     @property
     def passes(self) -> bool:
-        return self.incomplete is None and self.paths_ok and not self.imports and not self.unreadable
+        return (self.incomplete is None and self.paths_ok and not self.imports and not self.unreadable
+                and not self.unusable_configs)
 
 
 def commercial_touches(files: Iterable[dict[str, Any]], commercial: CommercialPaths) -> list[Touch]:

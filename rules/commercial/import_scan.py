@@ -22,7 +22,7 @@ from rules.commercial.boundary import (
     patch_from_contents,
 )
 from rules.commercial.boundary.paths import LANG_JS
-from rules.commercial.boundary.tsconfig import merge_aliases, tsconfig_aliases
+from rules.commercial.boundary.tsconfig import UnusableConfig, merge_aliases, tsconfig_aliases
 
 from .config import CommercialConfig
 from .reads import blob_text, go_modules, text_at
@@ -39,6 +39,7 @@ REMOVED = "removed"
 class ImportScan:
     found: list[ForbiddenImport] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    unusable_configs: dict[str, str] = field(default_factory=dict)  # tsconfig path -> why it was not read
 
 
 def _needs_import_check(f: dict[str, Any], commercial: CommercialPaths) -> bool:
@@ -70,7 +71,10 @@ async def scan_imports(ctx: EventContext, config: CommercialConfig, files: list[
     # A PR that edits JSON may be adding a tsconfig alias for its own import: read its head too.
     refs = AliasRefs(pr["base"]["sha"], pr["head"]["sha"] if any(_is_json(f) for f in files) else None)
     for name in sorted(patches):
-        scan.found.extend(await _forbidden_in(ctx, config, commercial, name, patches[name], refs))
+        try:
+            scan.found.extend(await _forbidden_in(ctx, config, commercial, name, patches[name], refs))
+        except UnusableConfig as exc:  # its aliases are unknown: the check fails and says why
+            scan.unusable_configs[exc.path] = exc.reason
     scan.found.sort(key=lambda i: (i.file, i.line))
     return scan
 

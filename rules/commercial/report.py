@@ -58,6 +58,12 @@ def render_section(ev: Evaluation, config: CommercialConfig) -> ReportSection:
                   "their imports cannot be checked and this check fails. Split the pull request:", ""]
         lines += bullets([code(p) for p in ev.unreadable], LIST_CAP)
         lines.append("")
+    if ev.unusable_configs:
+        lines += ["These TypeScript configs are beyond what the bot reads, so imports through their aliases "
+                  "cannot be checked and this check fails. Simplify them:", ""]
+        lines += bullets([f"{code(path)}: {reason}" for path, reason in sorted(ev.unusable_configs.items())],
+                         LIST_CAP)
+        lines.append("")
     if not lines:
         lines = ["No commercial path touched and no commercial code imported."]
     return ReportSection(SECTION_TITLE, "\n".join(lines).strip(), needs_action=not ev.passes)
@@ -87,6 +93,8 @@ def details(ev: Evaluation, config: CommercialConfig, summary: str) -> VerdictDe
              for i in ev.imports]
     rows += [DetailRow(kind="file", subject=path, problem="GitHub gave no diff, so its imports cannot be checked",
                        fix="Split the pull request.") for path in ev.unreadable]
+    rows += [DetailRow(kind="file", subject=path, problem=f"{reason}: its import aliases cannot be read",
+                       fix="Simplify it.") for path, reason in sorted(ev.unusable_configs.items())]
     fixes = []
     if ev.touched and not covered:
         fixes.append(FixBlock(title=f"A commercial maintainer ({approvers}) approves by commenting", text=APPROVE))
@@ -111,6 +119,10 @@ def _decide(ev: Evaluation, config: CommercialConfig) -> StatusUpdate:
     if ev.unreadable:
         return StatusUpdate(CONTEXT, "failure", f"Imports in {plural(len(ev.unreadable), 'file')} without a diff "
                             "from GitHub cannot be checked. Split the pull request.", ev.head_sha, link)
+    if ev.unusable_configs:
+        path, reason = sorted(ev.unusable_configs.items())[0]
+        return StatusUpdate(CONTEXT, "failure", f"{path} is {reason}, so imports through its aliases cannot be "
+                            "checked. Simplify it.", ev.head_sha, link)
     if not ev.touched:
         return StatusUpdate(CONTEXT, "success", "No commercial path touched.", ev.head_sha)
     if ev.author_is_maintainer:

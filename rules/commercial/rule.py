@@ -114,7 +114,7 @@ class CommercialRule(Rule[CommercialConfig]):
         ev.digest = files_digest(ev.touches, commercial)
         if config.forbid_imports:
             scan = await scan_imports(ctx, config, files, commercial)
-            ev.imports, ev.unreadable = scan.found, scan.unreadable
+            ev.imports, ev.unreadable, ev.unusable_configs = scan.found, scan.unreadable, scan.unusable_configs
         if ev.touched:
             ev.author_is_maintainer = await is_maintainer(ctx, config, ev.author)
             if not ev.author_is_maintainer:

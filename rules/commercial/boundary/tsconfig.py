@@ -14,18 +14,22 @@ With `baseUrl`, a bare specifier is also looked up under it, after any `paths` m
 from `baseUrl: "."` is the repository's `ee/x`, not a package. A solution-style config
 (`files: []` plus `references`, Vite's layout) contributes the aliases of the projects it
 references; plain JavaScript projects use `jsconfig.json`, read the same way.
+
+A config is read within limits (`rules.common.jsonc`), each distinct text parsed once; one
+too large or too deeply nested raises `UnusableConfig`, so the check can say so and fail
+rather than guess.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import posixpath
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import json5
-
+from rules.common.jsonc import Refused, loads_jsonc
 from rules.commercial.boundary.paths import normalize_repo_path
 
 log = logging.getLogger(__name__)
@@ -45,13 +49,35 @@ class _Options:
     paths_dir: str = ""  # folder of the file that declared `paths`
 
 
+class UnusableConfig(Exception):
+    """A tsconfig the bot refuses to read (too large, nested too deeply)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(text: str) -> dict[str, Any] | Refused | None:
+    data = loads_jsonc(text)
+    return data if isinstance(data, (dict, Refused)) else None
+
+
 def parse(text: str) -> dict[str, Any] | None:
-    """A tsconfig's content (comments and trailing commas allowed, as tsc allows); None if broken."""
+    """A tsconfig's content (comments and trailing commas allowed, as tsc allows); None if broken.
+    Raises `UnusableConfig` (path unknown here: "") past the size or nesting limit."""
+    data = _parsed(text)
+    if isinstance(data, Refused):
+        raise UnusableConfig("", data.reason)
+    return data
+
+
+def _parse_at(text: str, config_path: str) -> dict[str, Any] | None:
     try:
-        data = json5.loads(text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+        return parse(text)
+    except UnusableConfig as exc:
+        raise UnusableConfig(config_path, exc.reason) from None
 
 
 def _extends(data: dict[str, Any], config_path: str) -> list[str]:
@@ -73,7 +99,7 @@ def _extends(data: dict[str, Any], config_path: str) -> list[str]:
 
 async def _options(read: Reader, config_path: str, depth: int = 0) -> _Options:
     text = await read(config_path)
-    data = parse(text) if text is not None else None
+    data = _parse_at(text, config_path) if text is not None else None
     if data is None:
         if text is not None:
             log.info("commercial: %s is not valid JSON; its import aliases are not known", config_path)
@@ -161,7 +187,7 @@ async def tsconfig_aliases(read: Reader, file_path: str) -> dict[str, list[str]]
         return {}
     aliases = aliases_from(await _options(read, config))
     text = await read(config)
-    data = parse(text) if text is not None else None
+    data = _parse_at(text, config) if text is not None else None
     for referenced in _references(data or {}, config):
         aliases = merge_aliases(aliases, aliases_from(await _options(read, referenced)))
     return aliases
