@@ -148,6 +148,16 @@ async def test_invalid_pattern_is_a_rules_file_error_naming_it(gh, bot):
     assert gh.issue_labels(REPO, 1) == []  # no rule runs on an invalid rules file
 
 
+async def test_too_many_keyword_patterns_are_a_rules_file_error(gh, bot):
+    """3,000 patterns against a 64 KB body took 101 s; now the rules file is refused, saying why."""
+    patterns = "\n".join(f"      - 'word{i}'" for i in range(3000))
+    gh.set_file(REPO, ".github/governance.yml", f"triage:\n  keywords:\n    bug:\n{patterns}\n")
+    pr = await open_pr(gh, bot, [changed("docs/a.md", 3)])
+    status = gh.latest_status(REPO, pr["head"]["sha"], "governance/config")
+    assert status["state"] == "failure"
+    assert "triage.keywords: 3000 patterns in all; at most 100" in status["description"]
+
+
 # -- pull requests -----------------------------------------------------------------------------
 
 async def test_pr_touching_docs_gets_area_docs_and_its_size_in_one_request(gh, bot):

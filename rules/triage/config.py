@@ -9,12 +9,18 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from bot.globs import check_glob
 from bot.labels import MAX_LABEL_LENGTH, label_length_ok
 from bot.rule import RuleConfig
-from rules.triage.keywords import PatternError, compile_pattern
+from rules.triage.keywords import (
+    MAX_PATTERN_CHARS,
+    MAX_PATTERNS,
+    MAX_TOTAL_PATTERN_CHARS,
+    PatternError,
+    compile_pattern,
+)
 from rules.triage.size import SIZE_NAMES, SIZE_PREFIX
 
 _COLOR = re.compile(r"#?[0-9a-fA-F]{6}")
@@ -31,6 +37,8 @@ def _label_name(name: str) -> str:
 
 
 def _pattern(pattern: str) -> str:
+    if len(pattern) > MAX_PATTERN_CHARS:
+        raise ValueError(f"pattern is {len(pattern)} characters long; at most {MAX_PATTERN_CHARS}")
     try:
         compile_pattern(pattern)
     except PatternError as exc:
@@ -96,6 +104,18 @@ class TriageConfig(RuleConfig):
     commands: CommandsConfig = Field(default_factory=CommandsConfig)
     colors: dict[LabelName, Color] = Field(
         default_factory=dict, description="colours of labels the bot creates when they do not exist yet")
+
+    @field_validator("keywords")
+    @classmethod
+    def _keyword_budget(cls, keywords: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Every new or edited issue runs every pattern: their number and size are bounded."""
+        count = sum(len(patterns) for patterns in keywords.values())
+        size = sum(len(p) for patterns in keywords.values() for p in patterns)
+        if count > MAX_PATTERNS:
+            raise ValueError(f"{count} patterns in all; at most {MAX_PATTERNS} (combine them with |)")
+        if size > MAX_TOTAL_PATTERN_CHARS:
+            raise ValueError(f"the patterns add up to {size} characters; at most {MAX_TOTAL_PATTERN_CHARS}")
+        return keywords
 
     def color_of(self, label: str) -> str | None:
         lowered = label.lower()

@@ -16,6 +16,10 @@ import re2
 #: Text beyond this is not searched. GitHub caps a body at 65,536 characters, so real
 #: issues are never cut; the cap only bounds the work on a malformed payload.
 MAX_TEXT_CHARS = 2 * 1024 * 1024
+#: Rules-file limits (patterns × text is the work per issue; 3,000 patterns took 101 s):
+MAX_PATTERNS = 100  # across every label
+MAX_PATTERN_CHARS = 500  # one pattern
+MAX_TOTAL_PATTERN_CHARS = 8 * 1024  # all patterns together
 #: RE2's memory budget per compiled pattern; a pattern needing more is a rules-file error.
 MAX_PATTERN_MEMORY = 8 << 20
 
