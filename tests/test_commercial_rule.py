@@ -138,20 +138,33 @@ async def test_maintainer_approval_passes_on_the_comment_event_itself(fake, bot,
 
 async def test_approval_refreshes_report_and_holds_until_commercial_files_change(fake, bot):
     setup_repo(fake)
-    pr = open_pr(fake, [changed("ee/billing.py", "x = 1")])
+    pr = open_pr(fake, [changed("ee/billing.py", "x = 1", content="x = 1\n")])
     await evaluate(fake, bot)
     await comment(fake, bot, "/approve-commercial", author="tina")  # a member of acme/ee-team
     assert status(fake, pr)["state"] == "success"
     body = report(fake)
     assert "Everything passes" in body  # the approving comment evaluated the whole PR
 
-    # A push that edits the same commercial file keeps the approval.
-    fake.push(REPO, 1, head_sha="a" * 40, files=[changed("ee/billing.py", "x = 2")])
+    # A push that leaves the commercial file as it was (same blob) keeps the approval.
+    fake.push(REPO, 1, head_sha="a" * 40, files=[changed("ee/billing.py", "x = 1", content="x = 1\n"),
+                                                 changed("docs/notes.md", "more")])
     await evaluate(fake, bot, action="synchronize")
     assert fake.latest_status(REPO, "a" * 40, CONTEXT)["state"] == "success"
 
+    # A push that edits the approved file's contents drops it: nobody approved that code.
+    fake.push(REPO, 1, head_sha="c" * 40, files=[changed("ee/billing.py", "x = 2", content="x = 2\n")])
+    await evaluate(fake, bot, action="synchronize")
+    st = fake.latest_status(REPO, "c" * 40, CONTEXT)
+    assert st["state"] == "failure" and "/approve-commercial" in st["description"]
+    await comment(fake, bot, "/approve-commercial", author="tina")
+    assert fake.latest_status(REPO, "c" * 40, CONTEXT)["state"] == "success"
+    rows = await approvals(bot)
+    assert sorted(r.head_sha for r in rows) == ["1".zfill(40), "c" * 40]
+    assert len({r.content_digest for r in rows}) == 2
+
     # A push that touches another commercial file drops it.
-    fake.push(REPO, 1, head_sha="b" * 40, files=[changed("ee/billing.py", "x = 2"), changed("ee/tax.py", "t = 1")])
+    fake.push(REPO, 1, head_sha="b" * 40, files=[changed("ee/billing.py", "x = 2", content="x = 2\n"),
+                                                 changed("ee/tax.py", "t = 1")])
     await evaluate(fake, bot, action="synchronize")
     st = fake.latest_status(REPO, "b" * 40, CONTEXT)
     assert st["state"] == "failure" and "2 commercial files" in st["description"]

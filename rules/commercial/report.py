@@ -45,8 +45,8 @@ def render_section(ev: Evaluation, config: CommercialConfig) -> ReportSection:
             lines.append(f"✅ Approved by {code(ev.approval.approved_by)}.")
         else:
             lines.append(f"A commercial maintainer must approve it by commenting `{APPROVE}` on this pull request.")
-        lines += ["", f"Who may approve: {who_may_approve(config)}. An approval holds until the set of commercial "
-                      "files in this pull request changes.", ""]
+        lines += ["", f"Who may approve: {who_may_approve(config)}. An approval holds until a push changes "
+                      "the commercial files of this pull request or their contents.", ""]
     if ev.imports:
         lines += ["Open-source code must not import commercial code. Remove these imports "
                   "(an approval does not cover them):", ""]

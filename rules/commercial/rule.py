@@ -5,8 +5,9 @@ maintainer, `governance/commercial` fails with the licence link until a maintain
 comments `/approve-commercial`. With `forbid_imports`, added lines of open files that
 import commercial code fail the status whoever wrote them, naming file and line.
 
-An approval holds until the set of commercial paths the pull request touches changes
-(`approvals`), renamed files counting under both names
+An approval holds while the set of commercial paths the pull request touches and their
+contents (blob SHAs) stay what the maintainer approved (`approvals`), renamed files counting
+under both names
 (`evaluation`); files GitHub gives no diff for are read whole, within
 a budget past which the status fails closed (`import_scan`). The
 configuration is in `config`, the status and the report in
@@ -27,7 +28,7 @@ from rules.commercial import dashboard
 from rules.commercial.approvals import record_approval, stored_approvals
 from rules.commercial.boundary import CommercialPaths
 from rules.commercial.config import CommercialConfig
-from rules.commercial.evaluation import Approval, Evaluation, commercial_touches, files_digest
+from rules.commercial.evaluation import Approval, Evaluation, commercial_touches, content_digest, files_digest
 from rules.commercial.import_scan import scan_imports
 from rules.commercial.report import APPROVE, CONTEXT, decide_status, render_section, who_may_approve
 
@@ -112,20 +113,23 @@ class CommercialRule(Rule[CommercialConfig]):
             return ev
         ev.touches = commercial_touches(files, commercial)
         ev.digest = files_digest(ev.touches, commercial)
+        ev.content_digest = content_digest(ev.touches)
         if config.forbid_imports:
             scan = await scan_imports(ctx, config, files, commercial)
             ev.imports, ev.unreadable, ev.unusable_configs = scan.found, scan.unreadable, scan.unusable_configs
         if ev.touched:
             ev.author_is_maintainer = await is_maintainer(ctx, config, ev.author)
             if not ev.author_is_maintainer:
-                ev.approval = await self._valid_approval(ctx, config, ev.digest, new_approval)
+                ev.approval = await self._valid_approval(ctx, config, ev, new_approval)
         return ev
 
-    async def _valid_approval(self, ctx: EventContext, config: CommercialConfig, digest: str,
+    async def _valid_approval(self, ctx: EventContext, config: CommercialConfig, ev: Evaluation,
                               new_approval: Approval | None) -> Approval | None:
-        """The newest approval for this exact set of commercial paths whose approver is still a maintainer."""
-        candidates = await stored_approvals(ctx, digest)
-        if new_approval is not None and new_approval.files_digest == digest:
+        """The newest approval of exactly these commercial files with exactly these contents
+        whose approver is still a maintainer."""
+        candidates = await stored_approvals(ctx, ev.digest, ev.content_digest)
+        if new_approval is not None and (new_approval.files_digest, new_approval.content_digest) == (
+                ev.digest, ev.content_digest):
             candidates.insert(0, new_approval)
         for approval in candidates:
             if await is_maintainer(ctx, config, approval.approved_by):
@@ -158,7 +162,9 @@ class CommercialRule(Rule[CommercialConfig]):
         comment = ctx.comment or {}
         url = comment.get("html_url") or f"{ctx.repo_full_name}#{ctx.number}/comment-{comment.get('id')}"
         paths = tuple(sorted({p for t in touches for p in t.commercial_paths(commercial)}))
-        return Approval(login, time.time(), files_digest(touches, commercial), url, paths), []
+        head = await ctx.head_sha()  # the files above were listed at this head
+        return Approval(login, time.time(), files_digest(touches, commercial), url, paths, head,
+                        content_digest(touches)), []
 
 
 RULE = CommercialRule()
