@@ -120,7 +120,7 @@ async def test_a_huge_tsconfig_does_not_stall_pings(fake, bot):
     fake.add_repo(REPO)
     fake.set_file(REPO, ".github/governance.yml",
                   "commercial:\n  paths: [\"ee/**\"]\n  license_url: https://example.org/ee\n")
-    entries = ",\n".join(f'    // alias {i}\n    "@pkg{i}/*": ["packages/pkg{i}/*",],' for i in range(15_000))
+    entries = "\n".join(f'    // alias {i}\n    "@pkg{i}/*": ["packages/pkg{i}/*",],' for i in range(15_000))
     fake.set_file(REPO, "tsconfig.json", '{\n  "compilerOptions": {\n    "baseUrl": ".",\n    "paths": {\n'
                   + entries + "\n    },\n  },\n}\n")
     fake.add_user("outsider")
