@@ -23,6 +23,7 @@ from bot.github import get_if_present
 
 if TYPE_CHECKING:
     from bot.config import LoadedConfig
+    from bot.offload import Budget, Offload
     from bot.github import InstallationClient
     from bot.settings import Settings
     from bot.store import Store
@@ -43,7 +44,8 @@ def is_bot(user: dict[str, Any] | None) -> bool:
 
 class EventContext:
     def __init__(self, *, delivery_id: str, event: str, payload: dict[str, Any], gh: "InstallationClient",
-                 store: "Store", config: "LoadedConfig", settings: "Settings", dry_run: bool = False) -> None:
+                 store: "Store", config: "LoadedConfig", settings: "Settings", dry_run: bool = False,
+                 offload: "Offload | None" = None, budget: "Budget | None" = None) -> None:
         self.dry_run = dry_run  # `replay --dry-run`: the store and the client already write nothing
         self.delivery_id = delivery_id
         self.event = event
@@ -72,6 +74,8 @@ class EventContext:
         self.is_pull_request = "pull_request" in payload or bool((payload.get("issue") or {}).get("pull_request")) or (
             event == "governance.reevaluate")
         self._memo: dict[Any, asyncio.Future] = {}
+        self._offload = offload
+        self._budget = budget
 
     # -- memoisation ---------------------------------------------------------------------------
 
@@ -85,6 +89,15 @@ class EventContext:
 
     def forget(self, key: Any) -> None:
         self._memo.pop(key, None)
+
+    # -- heavy work ----------------------------------------------------------------------------
+
+    async def offload(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` (a pure, picklable, module-level function) in the framework's process pool,
+        within this delivery's work budget (`bot.offload`); inline when there is no pool (CLI)."""
+        if self._offload is None or self._budget is None:
+            return fn(*args)
+        return await self._offload.run(self._budget, fn, *args)
 
     # -- reads ---------------------------------------------------------------------------------
 

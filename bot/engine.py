@@ -21,6 +21,7 @@ from bot.commands import Command, new_commands, parse_commands
 from bot.config import LoadedConfig, load
 from bot.context import EventContext, is_bot
 from bot.errors import PermanentFailure, RetryLater
+from bot.offload import Budget, Offload, WorkBudgetExceeded
 from bot.github import GitHubApp
 from bot.queue import DeliveryQueue
 from bot.rule import CommandHelp, DetailRow, FixBlock, Outcome, ReportSection, Rule, StatusUpdate, VerdictDetails
@@ -54,6 +55,11 @@ def active_rules(config: LoadedConfig, rules: Sequence[Rule]) -> list[Rule]:
     return [rule for rule in rules if config.section(rule.name) is not None]
 
 
+def budget_message(exc: WorkBudgetExceeded) -> str:
+    return (f"Checking this pull request needs more than the bot's {exc.budget:g} s of work, so it was not "
+            "checked. Split or simplify the pull request.")
+
+
 def help_text(active: Sequence[Rule]) -> str:
     lines = ["Commands this repository has on (write each at the start of a line of a comment):", ""]
     commands = list(BUILTIN_COMMANDS) + [c for rule in active for c in rule.commands]
@@ -65,7 +71,8 @@ def help_text(active: Sequence[Rule]) -> str:
 class Engine:
     def __init__(self, *, rules: Sequence[Rule], github: GitHubApp, store: Store, settings: Settings,
                  queue: DeliveryQueue | None = None, config_override: LoadedConfig | None = None,
-                 dry_run: bool = False) -> None:
+                 dry_run: bool = False, offload: Offload | None = None) -> None:
+        self.offload = offload
         self.rules = tuple(rules)
         self.dry_run = dry_run
         self.github = github
@@ -113,7 +120,8 @@ class Engine:
             log.debug("no rules file; nothing to do")
             return None
         ctx = EventContext(delivery_id=delivery_id, event=event, payload=payload, gh=gh, store=self.store,
-                           config=ctx_config, settings=self.settings, dry_run=self.dry_run)
+                           config=ctx_config, settings=self.settings, dry_run=self.dry_run,
+                           offload=self.offload, budget=Budget(self.settings.rule_work_budget_seconds))
         ctx.commands = self._commands(ctx)
         ctx.is_pr_evaluation = ctx.is_pull_request and ctx.number is not None and (
             (event == "pull_request" and ctx.action in PR_EVALUATION_ACTIONS)
@@ -142,6 +150,14 @@ class Engine:
         sections: dict[str, ReportSection | None] = {}
         failures: list[BaseException] = []
         for rule, result in zip(rules, results):
+            if isinstance(result, WorkBudgetExceeded):
+                # Clear and final: the same input would exceed the budget again.
+                log.warning("rule %s: %s", rule.name, result)
+                if ctx.is_pr_evaluation and rule.status_context:
+                    outcome.statuses.append(StatusUpdate(rule.status_context, "error", budget_message(result)))
+                    sections[rule.name] = ReportSection(
+                        f"{rule.status_context}: not checked", budget_message(result), needs_action=True)
+                continue
             if isinstance(result, BaseException):
                 failures.append(result)
                 log.warning("rule %s could not finish: %s: %s", rule.name, type(result).__name__, result)

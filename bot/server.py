@@ -26,6 +26,7 @@ from bot import web as web_pages
 from bot.engine import Engine
 from bot.github import GitHubApp
 from bot.intake import IntakeGuard
+from bot.offload import Offload
 from bot.queue import Delivery, DeliveryQueue
 from bot.rule import Rule
 from bot.settings import Settings
@@ -162,7 +163,8 @@ def build_state(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp 
         api_url=settings.github_api_url, graphql_url=settings.graphql_url,
         writes_per_minute=settings.writes_per_minute, writes_per_hour=settings.writes_per_hour,
         backoff_base=min(settings.retry_base_seconds, 1.0), clock=clock)
-    engine = Engine(rules=rules, github=github, store=store, settings=settings, queue=queue)
+    offload = Offload(workers=settings.offload_workers)
+    engine = Engine(rules=rules, github=github, store=store, settings=settings, queue=queue, offload=offload)
 
     async def process(delivery: Delivery) -> None:
         await engine.process(delivery.id, delivery.event, delivery.payload)
@@ -223,6 +225,8 @@ def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp |
         await state.pool.stop()
 
     async def cleanup(_app: web.Application) -> None:
+        if state.engine.offload is not None:
+            await asyncio.to_thread(state.engine.offload.close)
         await state.queue.close()
         await state.github.close()
         await state.store.close()

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str | None = None  # default: HOST
     delivery_retention_days: float = Field(default=14.0, gt=0)
+    # Rule work off the event loop (bot/offload.py): worker processes, and seconds of such work
+    # one delivery may use before its rules' statuses become `error`.
+    offload_workers: int = Field(default=2, ge=1, le=64)
+    rule_work_budget_seconds: float = Field(default=20.0, gt=0)
     # GitHub's secondary limits on content-creating requests, per installation (SPEC §2).
     writes_per_minute: int = Field(default=80, ge=1)
     writes_per_hour: int = Field(default=500, ge=1)

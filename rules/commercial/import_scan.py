@@ -8,6 +8,7 @@ fails closed and names the files it could not read.
 from __future__ import annotations
 
 import asyncio
+import functools
 import posixpath
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,8 +133,21 @@ async def _forbidden_in(ctx: EventContext, config: CommercialConfig, commercial:
             # Base and head together: an alias the PR adds or changes can only catch more.
             found = merge_aliases(found, await js_aliases(ctx, path, refs.head))
         aliases = {**found, **aliases}
-    return find_forbidden_imports(path, patch, commercial, aliases=aliases,
-                                  python_roots=config.python_roots, go_modules=modules)
+    return await ctx.offload(scan_patch, path, patch, tuple(config.paths), aliases, tuple(config.python_roots),
+                             tuple(modules))
+
+
+@functools.lru_cache(maxsize=16)
+def _commercial(globs: tuple[str, ...]) -> CommercialPaths:
+    return CommercialPaths(list(globs))
+
+
+def scan_patch(path: str, patch: str, globs: tuple[str, ...], aliases: dict[str, Any],
+               python_roots: tuple[str, ...], go_modules: tuple[tuple[str, str], ...]) -> list[ForbiddenImport]:
+    """The forbidden imports on a patch's added lines: run in the framework's worker processes
+    (`EventContext.offload`), so a large patch never holds the event loop."""
+    return find_forbidden_imports(path, patch, _commercial(globs), aliases=aliases,
+                                  python_roots=python_roots, go_modules=go_modules)
 
 
 def _has_bare_js_import(path: str, patch: str) -> bool:

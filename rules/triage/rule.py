@@ -148,7 +148,9 @@ class TriageRule(Rule[TriageConfig]):
             return
         wanted = list(config.issue_labels) if ctx.action == "opened" else []
         if config.keywords:
-            wanted += keyword_labels(config.keywords, issue_text(issue.get("title"), issue.get("body")))
+            # Every pattern over up to 2 MiB of text: in the framework's worker processes.
+            wanted += await ctx.offload(keyword_labels, dict(config.keywords),
+                                        issue_text(issue.get("title"), issue.get("body")))
         work.bot_add(plan_additions(state, wanted))
 
     async def _label_pull_request(self, ctx: EventContext, config: TriageConfig, state: LabelState,
