@@ -420,3 +420,30 @@ def test_report_without_failures():
         "The one file checked carries the expected licence header."
     assert summarize([skipped], copyright_template=None, year=2026).description == \
         "No changed file needs a licence header."
+
+
+HOSTILE_DECLARED = [
+    "<img/src=https://attacker.example/t.png/onerror=x>",
+    "@acme/security-team",
+    "**MIT** [x](https://attacker.example) `a``b`",
+    "<!-- governance-bot:report -->",
+]
+
+
+def outside_code(body: str) -> str:
+    """The report with every code span and fenced block taken out: where text is live Markdown."""
+    body = re.sub(r"^(`{3,})[^\n]*\n.*?^\1\s*$", "", body, flags=re.M | re.S)
+    return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", body, flags=re.S)
+
+
+@pytest.mark.parametrize("declared", HOSTILE_DECLARED)
+async def test_an_invalid_declared_licence_is_shown_only_as_code(fake, bot, declared):
+    """Issue 17: `SPDX-License-Identifier: <img…>` or `@acme/security-team` was echoed raw into the report."""
+    setup_repo(fake)
+    open_pr(fake, [added("src/evil.py", f"# Copyright (c) 2024 Example Corp\n# SPDX-License-Identifier: {declared}\n")])
+    await evaluate(fake, bot)
+    assert status(fake)["state"] == "failure"
+    body = report(fake)
+    live = outside_code(body.removeprefix(REPORT_MARKER))
+    for fragment in ("<img", "@acme", "**MIT**", "[x](", "governance-bot:report"):
+        assert fragment not in live, live

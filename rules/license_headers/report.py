@@ -56,8 +56,8 @@ def describe(verdict: FileVerdict, copyright_template: str | None, code: Callabl
     """Why one file fails, in a few words (`code` quotes the file's own text: Markdown, or as is)."""
     if verdict.kind is VerdictKind.WRONG_LICENSE:
         text = f"declares {code(verdict.declared or '')}, expected {code(verdict.expected or '')}"
-        if verdict.detail:
-            text += f" ({verdict.detail})"
+        if verdict.detail:  # quotes the declared text (`'<img …>' is not a valid licence identifier`): data
+            text += f" ({code(verdict.detail)})"
         return text
     if verdict.kind is VerdictKind.MISSING_COPYRIGHT:
         return f"no copyright line matching {code(copyright_template or '')} (any year, any holder for {{holder}})"
