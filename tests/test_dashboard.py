@@ -198,7 +198,7 @@ async def test_search_and_export_signatures(fake, site, oauth):
             records = json.loads(await response.text())
         assert [r["login"] for r in records] == ["dana"]
         assert set(records[0]) == {"user_id", "login", "owner", "version", "signed_at", "repository",
-                                   "pull_request", "comment_url", "revoked_at"}
+                                   "pull_request", "comment_url", "action", "actor_id", "actor_login", "revoked_at"}
         async with session.get(base + "/export/cla/signatures.csv") as response:
             rows = list(csv.DictReader(io.StringIO(await response.text())))
         assert sorted(r["login"] for r in rows) == ["'=cmd|calc", "dana"]
