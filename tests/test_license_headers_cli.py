@@ -196,3 +196,15 @@ def test_the_installed_command_runs_as_a_process(repo):
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stdout == "src/plain.py: missing header (SPDX-License-Identifier: Apache-2.0)\n"
+
+
+def test_fix_refuses_a_path_through_a_symlinked_folder_out_of_the_checkout(repo, capsys, tmp_path):
+    """Issue 17: `headers check --fix link/x.py` followed a symlinked folder and wrote outside the tree."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victim = outside / "victim.py"
+    victim.write_text("print('not yours')\n")
+    (repo / "link").symlink_to(outside, target_is_directory=True)
+    code, _lines, err = run(capsys, "--fix", "link/victim.py")
+    assert code != 0 and "outside the repository" in err
+    assert victim.read_text() == "print('not yours')\n"

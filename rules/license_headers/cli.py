@@ -158,10 +158,15 @@ def collect(paths: list[str], cwd: Path, root: Path, in_git: bool,
         else:
             rels.append(rel)
     out: dict[str, LocalFile] = {}
+    real_root = root.resolve()
     for rel in rels:
         path = root / rel
         if path.is_symlink() or not path.is_file() or rel.startswith(".git/"):
             continue  # symlinks, submodules and files deleted from the work tree
+        real = path.resolve()
+        if real != real_root and real_root not in real.parents:
+            # `link/x.py` through a symlinked folder: --fix would write outside the checkout.
+            raise UsageError(f"{rel}: resolves to {real}, outside the repository at {root}")
         out.setdefault(rel, LocalFile(path, rel))
     return [out[rel] for rel in sorted(out)]
 
@@ -195,6 +200,13 @@ def fix_text(verdict: FileVerdict) -> str:
     if verdict.kind is VerdictKind.MISSING_COPYRIGHT:
         return "fixed: copyright line added"
     return "fixed: header inserted"
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Rewrite a checked file in place, never through a symbolic link (O_NOFOLLOW)."""
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
 
 
 def _read(path: Path, limit: int | None) -> bytes:
@@ -245,7 +257,7 @@ def _fix(policy: HeaderPolicy, scope: Scope, verdict: FileVerdict, file: LocalFi
         return verdict, f"not fixed: {exc}"
     after = policy.judge(scope, fixed, sidecar)
     if after.passed and fixed != content:
-        file.path.write_bytes(fixed)
+        _write(file.path, fixed)
     return after, None
 
 
