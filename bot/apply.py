@@ -93,10 +93,9 @@ async def apply_comments(ctx: "EventContext", outcome: Outcome) -> None:
     if ctx.number is None:
         return
     if any(c.marker for c in outcome.comments):
-        existing = await ctx.issue_comments()
-        present = {m for c in outcome.comments if c.marker
-                   for m in [c.marker] if any(m in (e.get("body") or "") and (e.get("user") or {}).get("type") == "Bot"
-                                             for e in existing)}
+        ours = [e for e in await ctx.issue_comments() if await ctx.is_own(e)]
+        present = {c.marker for c in outcome.comments
+                   if c.marker and any(c.marker in (e.get("body") or "") for e in ours)}
     else:
         present = set()
     for comment in outcome.comments:

@@ -45,7 +45,8 @@ def is_bot(user: dict[str, Any] | None) -> bool:
 class EventContext:
     def __init__(self, *, delivery_id: str, event: str, payload: dict[str, Any], gh: "InstallationClient",
                  store: "Store", config: "LoadedConfig", settings: "Settings", dry_run: bool = False,
-                 offload: "Offload | None" = None, budget: "Budget | None" = None) -> None:
+                 offload: "Offload | None" = None, budget: "Budget | None" = None,
+                 own_account: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> None:
         self.dry_run = dry_run  # `replay --dry-run`: the store and the client already write nothing
         self.delivery_id = delivery_id
         self.event = event
@@ -76,6 +77,7 @@ class EventContext:
         self._memo: dict[Any, asyncio.Future] = {}
         self._offload = offload
         self._budget = budget
+        self._own_account = own_account
 
     # -- memoisation ---------------------------------------------------------------------------
 
@@ -270,6 +272,14 @@ class EventContext:
             return {label["name"].lower(): label["name"] async for label in self.gh.getiter(
                 f"/repos/{self.repo_full_name}/labels?per_page=100")}
         return await self.memo("repo-labels", read)
+
+    async def is_own(self, comment: dict[str, Any]) -> bool:
+        """Whether `comment` was written by this App's own bot account (by id, not by type Bot)."""
+        if self._own_account is None:
+            return False
+        account = await self.memo("own-account", self._own_account)
+        author = comment.get("user") or {}
+        return isinstance(author, dict) and author.get("id") == account["id"]
 
     async def issue_comments(self) -> list[dict[str, Any]]:
         return await self.memo(("comments", self.number), lambda: self._list(

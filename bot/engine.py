@@ -121,7 +121,8 @@ class Engine:
             return None
         ctx = EventContext(delivery_id=delivery_id, event=event, payload=payload, gh=gh, store=self.store,
                            config=ctx_config, settings=self.settings, dry_run=self.dry_run,
-                           offload=self.offload, budget=Budget(self.settings.rule_work_budget_seconds))
+                           offload=self.offload, budget=Budget(self.settings.rule_work_budget_seconds),
+                           own_account=lambda: self.github.own_account(gh))
         ctx.commands = self._commands(ctx)
         ctx.is_pr_evaluation = ctx.is_pull_request and ctx.number is not None and (
             (event == "pull_request" and ctx.action in PR_EVALUATION_ACTIONS)

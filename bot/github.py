@@ -21,6 +21,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import cachetools
@@ -233,6 +234,8 @@ class GitHubApp:
         self.writes_per_minute = writes_per_minute
         self.writes_per_hour = writes_per_hour
         self.clock = clock
+        self._own_account: dict[str, Any] | None = None
+        self._own_account_lock = asyncio.Lock()
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -307,6 +310,21 @@ class GitHubApp:
         self.app_jwt()  # credentials missing: PermanentFailure now, not on the first request
         return AppClient(self.session, jwt=self.app_jwt, base_url=self.api_url, graphql_url=self.graphql_url,
                          cache=self._app_etags, window=self.window(0), backoff_base=self.backoff_base)
+
+    async def own_account(self, gh: gidgethub.abc.GitHubAPI) -> dict[str, Any]:
+        """The App's own bot user, `{"login", "id"}`, read once per process.
+
+        `GET /app` (as the App) names its slug; the account is the user `{slug}[bot]`. Only
+        comments written by this account are the bot's own: any other bot can write our markers.
+        """
+        if self._own_account is not None:
+            return self._own_account
+        async with self._own_account_lock:
+            if self._own_account is None:
+                app = await self.app_client().getitem("/app")
+                user = await gh.getitem(f"/users/{quote(str(app['slug']) + '[bot]', safe='')}")
+                self._own_account = {"login": str(user["login"]), "id": int(user["id"])}
+        return self._own_account
 
     async def client(self, installation_id: int) -> InstallationClient:
         token = await self.installation_token(installation_id)

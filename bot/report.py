@@ -142,9 +142,9 @@ async def publish(ctx: "EventContext", body: str | None, needs_action: bool, rem
 
 
 async def find_existing(ctx: "EventContext") -> dict | None:
-    """Our report comment, searched across every page of comments."""
+    """Our report comment (written by the App's own account), searched across every page of comments."""
     for comment in await ctx.issue_comments():
-        if (comment.get("user") or {}).get("type") == "Bot" and (comment.get("body") or "").startswith(REPORT_MARKER):
+        if (comment.get("body") or "").startswith(REPORT_MARKER) and await ctx.is_own(comment):
             return comment
     return None
 

@@ -7,13 +7,15 @@ and offers one command that needs triage permission.
 from __future__ import annotations
 
 from bot.context import EventContext
-from bot.rule import CommandHelp, DetailRow, FixBlock, Outcome, ReportSection, Rule, RuleConfig, StatusUpdate, VerdictDetails
+from bot.rule import (CommandHelp, Comment, DetailRow, FixBlock, Outcome, ReportSection, Rule, RuleConfig, StatusUpdate,
+                      VerdictDetails)
 
 
 class ProbeConfig(RuleConfig):
     title_prefix: str = "feat"
     label: str = "probed"
     note: str = ""
+    marked_comment: str = ""  # when set: a Comment with this marker on every PR evaluation
 
 
 class ProbeRule(Rule[ProbeConfig]):
@@ -39,6 +41,9 @@ class ProbeRule(Rule[ProbeConfig]):
             outcome.report = ReportSection("Probe", f"Start the title with `{config.title_prefix}`.{config.note}",
                                            needs_action=not ok)
             outcome.add_labels.append(config.label)
+            if config.marked_comment:
+                outcome.comments.append(Comment(f"{config.marked_comment}\nWelcome from the probe.",
+                                                marker=config.marked_comment))
         for command in ctx.commands:
             if command.name == "/probe":
                 if await ctx.has_role(ctx.sender["login"], "triage"):
