@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 import gidgethub
 
+from bot import replies
 from bot.rule import Outcome, StatusUpdate
 
 if TYPE_CHECKING:
@@ -104,8 +105,7 @@ async def apply_comments(ctx: "EventContext", outcome: Outcome) -> None:
         await ctx.gh.post(f"/repos/{ctx.repo_full_name}/issues/{ctx.number}/comments", data={"body": comment.body})
         if comment.marker:
             present.add(comment.marker)
-    for reply in dict.fromkeys(outcome.replies):
-        await ctx.gh.post(f"/repos/{ctx.repo_full_name}/issues/{ctx.number}/comments", data={"body": reply})
+    await replies.post_reply(ctx, outcome.replies)
 
 
 async def apply_people(ctx: "EventContext", outcome: Outcome) -> None:

@@ -15,6 +15,7 @@ from rules.commercial.boundary import CommercialPaths, ForbiddenImport
 from rules.commercial.evaluation import Approval, Evaluation, Touch, commercial_touches, files_digest
 from rules.commercial.report import CONTEXT, code, decide_status, render_section
 from tests.fake_ext_push import push
+from tests.fake_ext_replies import reply_bodies
 from tests.harness import BotHarness, make_settings
 from tests.payloads import issue_comment_event, pull_request_event
 
@@ -83,8 +84,7 @@ def report(fake, number: int = 1) -> str | None:
 
 
 def replies(fake, number: int = 1) -> list[str]:
-    return [c["body"] for c in fake.comments(REPO, number)
-            if c["user"]["type"] == "Bot" and not c["body"].startswith(REPORT_MARKER)]
+    return reply_bodies(fake, REPO, number)
 
 
 async def comment(fake, bot, body: str, author: str, number: int = 1) -> dict:

@@ -8,6 +8,7 @@ import pytest
 
 from tests.fake_ext_push import push
 from tests.fakegithub import FakeGitHub
+from tests.fake_ext_replies import reply_bodies
 from tests.harness import BotHarness, make_settings
 from tests.payloads import issue_comment_event, pull_request_event
 
@@ -263,9 +264,8 @@ async def comment(fake, bot, body: str, author: str = "dana", number: int = 1):
 
 
 def bot_replies(fake, number: int = 1) -> list[str]:
-    """The bot's comments other than its report (a PR never evaluated gets one on its next event)."""
-    return [c["body"] for c in fake.comments(REPO, number)
-            if c["user"]["type"] == "Bot" and not c["body"].startswith("<!-- governance-bot:report -->")]
+    """The bot's command replies, without their hidden marker (not its report: a PR never evaluated gets one)."""
+    return reply_bodies(fake, REPO, number)
 
 
 async def test_help_lists_the_commands_this_repository_has_on(fake, bot):

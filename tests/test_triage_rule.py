@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from rules.triage.store import triage_labels
 from tests import fake_ext_triage
+from tests.fake_ext_replies import reply_bodies
 from tests.fake_ext_triage import person_adds_label, person_removes_label
 from tests.payloads import issue_comment_event, issues_event, pull_request_event
 
@@ -54,8 +55,7 @@ def label_posts(fake, number: int = 1) -> list:
 
 
 def bot_replies(fake, number: int = 1) -> list[str]:
-    return [c["body"] for c in fake.comments(REPO, number)
-            if c["user"]["login"] == "governance-bot[bot]" and not c["body"].startswith("<!-- governance-bot:")]
+    return reply_bodies(fake, REPO, number)
 
 
 async def open_issue(fake, bot, *, title: str = "Question about widgets", body: str = "How do I?",
