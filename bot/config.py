@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 RULES_PATH = ".github/governance.yml"
 MAX_RULES_FILE_BYTES = 256 * 1024
 MAX_YAML_ALIASES = 64
+MAX_YAML_DEPTH = 32  # the deepest section model needs a handful of levels
 
 
 class RulesFileBase(BaseModel):
@@ -75,15 +76,32 @@ class RulesFileError(Exception):
         self.errors = errors
 
 
+def _check_events(text: str, where: str) -> None:
+    """Aliases and nesting counted on the event stream (an iterative parser) before the recursive
+    composer runs: a file nested hundreds deep would otherwise overflow Python's stack."""
+    aliases = depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                raise RulesFileError([f"{where}yaml: too many aliases (more than {MAX_YAML_ALIASES})"])
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                mark = event.start_mark
+                raise RulesFileError([f"{where}yaml: line {mark.line + 1}, column {mark.column + 1}: "
+                                      f"nested deeper than {MAX_YAML_DEPTH} levels"])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
 def parse_yaml(text: str, source: str = "") -> dict[str, Any]:
     """Safe YAML with a size cap and an alias cap (no billion-laughs)."""
     where = f"{source}: " if source else ""
     if len(text.encode("utf-8", "replace")) > MAX_RULES_FILE_BYTES:
         raise RulesFileError([f"{where}file: larger than {MAX_RULES_FILE_BYTES // 1024} KiB"])
     try:
-        aliases = sum(1 for event in yaml.parse(text, Loader=yaml.SafeLoader) if isinstance(event, yaml.AliasEvent))
-        if aliases > MAX_YAML_ALIASES:
-            raise RulesFileError([f"{where}yaml: too many aliases ({aliases})"])
+        _check_events(text, where)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
