@@ -96,13 +96,15 @@ async def apply_comments(ctx: "EventContext", outcome: Outcome) -> None:
     if any(c.marker for c in outcome.comments):
         ours = [e for e in await ctx.issue_comments() if await ctx.is_own(e)]
         present = {c.marker for c in outcome.comments
-                   if c.marker and any(c.marker in (e.get("body") or "") for e in ours)}
+                   if c.marker and any((e.get("body") or "").startswith(c.marker) for e in ours)}
     else:
         present = set()
     for comment in outcome.comments:
         if comment.marker and comment.marker in present:
             continue
-        await ctx.gh.post(f"/repos/{ctx.repo_full_name}/issues/{ctx.number}/comments", data={"body": comment.body})
+        body = comment.body if not comment.marker or comment.body.startswith(comment.marker) else (
+            f"{comment.marker}\n{comment.body}")  # found again by its leading marker only
+        await ctx.gh.post(f"/repos/{ctx.repo_full_name}/issues/{ctx.number}/comments", data={"body": body})
         if comment.marker:
             present.add(comment.marker)
     await replies.post_reply(ctx, outcome.replies)

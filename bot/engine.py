@@ -16,13 +16,14 @@ from typing import Any
 
 import gidgethub
 
-from bot import apply, pacing, report, verdicts
+from bot import apply, evaluations, pacing, report, verdicts
 from bot.commands import Command, new_commands, parse_commands
 from bot.config import LoadedConfig, load
 from bot.context import EventContext, is_bot
 from bot.errors import PermanentFailure, RetryLater
 from bot.offload import Budget, Offload, WorkBudgetExceeded
 from bot.github import GitHubApp
+from bot.markdown import bullets, code_span, escape_text
 from bot.queue import DeliveryQueue
 from bot.rule import CommandHelp, DetailRow, FixBlock, Outcome, ReportSection, Rule, StatusUpdate, VerdictDetails
 from bot.rules_memory import RulesFileMemory
@@ -39,6 +40,8 @@ REEVALUATE_EVENT = "governance.reevaluate"
 RECONCILE_EVENTS = frozenset({"pull_request", "issue_comment"})
 # Webhook events the engine itself needs (the rules declare theirs): `push` keeps rules files fresh.
 WEBHOOK_EVENTS = ("pull_request", "issue_comment", "push")
+MAX_ERRORS_SHOWN = 20  # rules-file errors listed in the report; the rest are counted
+MAX_ERROR_CHARS = 300
 BUILTIN_COMMANDS = (
     CommandHelp("/recheck", "/recheck", "evaluate every rule on this pull request again", "anyone"),
     CommandHelp("/help", "/help", "list the commands this repository has on", "anyone"),
@@ -64,7 +67,7 @@ def help_text(active: Sequence[Rule]) -> str:
     lines = ["Commands this repository has on (write each at the start of a line of a comment):", ""]
     commands = list(BUILTIN_COMMANDS) + [c for rule in active for c in rule.commands]
     for command in commands:
-        lines.append(f"- `{command.usage}`: {command.help} ({command.who})")
+        lines.append(f"- {code_span(command.usage)}: {escape_text(command.help)} ({escape_text(command.who)})")
     return "\n".join(lines)
 
 
@@ -124,18 +127,23 @@ class Engine:
                            offload=self.offload, budget=Budget(self.settings.rule_work_budget_seconds),
                            own_account=lambda: self.github.own_account(gh))
         ctx.commands = self._commands(ctx)
-        ctx.is_pr_evaluation = ctx.is_pull_request and ctx.number is not None and (
+        by_event = ctx.is_pull_request and ctx.number is not None and (
             (event == "pull_request" and ctx.action in PR_EVALUATION_ACTIONS)
             or event == REEVALUATE_EVENT
-            or any(c.name == "/recheck" for c in ctx.commands)
             or (ctx_config.valid and any(rule.starts_evaluation(ctx, ctx_config.section(rule.name))
                                          for rule in active_rules(ctx_config, self.rules))))
+        by_recheck = ctx.is_pull_request and ctx.number is not None and any(c.name == "/recheck" for c in ctx.commands)
+        ctx.is_pr_evaluation = by_event or by_recheck
         if not ctx.is_pr_evaluation and await self._never_evaluated(ctx):
             log.info("the head of %s#%s has no governance status; evaluating it now", ctx.repo_full_name, ctx.number)
-            ctx.is_pr_evaluation = True
+            ctx.is_pr_evaluation = by_event = True
         if ctx.is_pr_evaluation:
             pr = await ctx.pull_request()
             if pr.get("state") != "open":
+                ctx.is_pr_evaluation = False
+            elif not by_event and await evaluations.recently_evaluated(ctx, pr["head"]["sha"]):
+                log.info("/recheck folded into the evaluation of %s#%s at %s moments ago",
+                         ctx.repo_full_name, ctx.number, pr["head"]["sha"][:7])
                 ctx.is_pr_evaluation = False
         if not ctx_config.valid:
             return await self._report_invalid_config(ctx)
@@ -224,7 +232,7 @@ class Engine:
         if not ctx.is_pr_evaluation:
             log.info("rules file invalid; nothing runs until it is fixed: %s", "; ".join(ctx.config.errors))
             return None
-        errors = "\n".join(f"- `{e}`" for e in ctx.config.errors)
+        errors = "\n".join(bullets([code_span(e, limit=MAX_ERROR_CHARS) for e in ctx.config.errors], MAX_ERRORS_SHOWN))
         section = ReportSection(
             "Rules file", "The rules file `.github/governance.yml` (or the organisation's default in its `.github` "
             "repository) is invalid, so no other rule runs until it is fixed:\n\n" + errors, needs_action=True)
@@ -262,6 +270,7 @@ class Engine:
             body = report.render(current, head)
             await report.publish(ctx, body, needs_action=any(s.needs_action for s in current.values()),
                                  remember=not self.dry_run, remembered=remembered)
+            await evaluations.record(ctx, head)
         if self.dry_run:
             return
         # State first, so a re-evaluation (of this or another PR) sees what this event recorded.

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 REPLY_LIMIT = 5  # replies to one person on one issue ...
 REPLY_WINDOW = 600.0  # ... within this many seconds
-_MARKER = re.compile(r"<!-- governance-bot:reply ([0-9a-f]{20}) to:([a-z0-9\[\]-]{1,64}) -->")
+# Anchored at the end of the comment, where post_reply puts it: a marker quoted in the reply's text is not one.
+_MARKER = re.compile(r"<!-- governance-bot:reply ([0-9a-f]{20}) to:([a-z0-9\[\]-]{1,64}) -->\Z")
 
 
 def _recipient(sender: dict[str, Any]) -> str:
@@ -50,7 +51,7 @@ async def post_reply(ctx: "EventContext", replies: list[str]) -> None:
     if not texts or ctx.number is None:
         return
     marker = reply_marker(ctx.delivery_id, ctx.sender)
-    delivery, recipient = _MARKER.fullmatch(marker).groups()  # type: ignore[union-attr]
+    delivery, recipient = _MARKER.match(marker).groups()  # type: ignore[union-attr]
     recent = 0
     since = time.time() - REPLY_WINDOW
     for comment in await ctx.issue_comments():

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import gidgethub
 from sqlalchemy import delete, select
 
+from bot.markdown import code_span, escape_text
 from bot.rule import ReportSection
 from bot.store import report_comments, report_sections
 
@@ -32,7 +33,7 @@ NEW_PULL_REQUEST = "pull_request.opened"
 def render(sections: dict[str, ReportSection], head_sha: str | None) -> str | None:
     """The comment body, or None when nothing needs action (nothing to post)."""
     pending = [s for s in sections.values() if s.needs_action]
-    at = f" at `{head_sha[:7]}`" if head_sha else ""
+    at = f" at {code_span(head_sha[:7])}" if head_sha else ""
     if not pending:
         # No head SHA here: a passing report then stays byte-identical across pushes (no PATCH).
         lines = [REPORT_MARKER, "## Governance report", "", "✅ Everything passes. Nothing more to do here."]
@@ -40,8 +41,8 @@ def render(sections: dict[str, ReportSection], head_sha: str | None) -> str | No
     lines = [REPORT_MARKER, "## Governance report", "",
              f"Some checks need your attention{at}. This comment is updated as you push or comment.", ""]
     for section in pending:
-        lines += [f"### ❌ {section.title}", "", section.body.strip(), ""]
-    passing = [s.title for s in sections.values() if not s.needs_action]
+        lines += [f"### ❌ {escape_text(section.title)}", "", section.body.strip(), ""]
+    passing = [escape_text(s.title) for s in sections.values() if not s.needs_action]
     if passing:
         lines += ["---", "✅ Passing: " + ", ".join(passing)]
     return "\n".join(lines).rstrip() + "\n"

@@ -90,7 +90,9 @@ class ReportSection:
 
 @dataclass
 class Comment:
-    """A separate comment. With a `marker`, it is posted at most once per issue/PR."""
+    """A separate comment. With a `marker`, it is posted at most once per issue/PR: the body starts
+    with the marker (the engine puts it there), and only a comment of the App's own account that
+    starts with it counts, so a marker quoted in other text never does."""
 
     body: str
     marker: str | None = None

@@ -1,4 +1,4 @@
-"""The onboarding rule's pure parts: template checks and rendering, Markdown escaping, the config section."""
+"""The onboarding rule's pure parts: template checks and rendering, the config section (escaping: test_markdown.py)."""
 
 from __future__ import annotations
 
@@ -18,9 +18,6 @@ from rules.onboarding.templates import (
     render,
     template_fields,
 )
-
-MENTION = re.compile(r"(?<![\w`\\])@[A-Za-z0-9]")
-
 
 def errors(text: str) -> list[str]:
     return load_text(text, RULES).errors
@@ -72,40 +69,6 @@ def test_default_pull_request_welcome_gives_next_steps_with_and_without_cla_and_
     bare = render(DEFAULT_WELCOME_PULL_REQUEST, {**values, "cla": None, "mentor": None})
     assert "Contributor License Agreement" not in bare and "@alice" not in bare and "None" not in bare
     assert "run the tests" in bare and "/recheck" in bare
-
-
-# -- escaping ---------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("login", ["octocat", "octo-cat", "a1", "jane_doe_acme"])
-def test_ordinary_logins_are_unchanged_so_the_mention_works(login):
-    assert escape_markdown(login) == login
-
-
-@pytest.mark.parametrize("char", list("\\`*_{}[]()#+!|~<>&:\"'=%;$^"))
-def test_markdown_punctuation_is_backslash_escaped(char):
-    assert escape_markdown(f"a {char} b") == f"a \\{char} b"
-
-
-def test_edge_underscores_are_escaped_intraword_ones_are_not():
-    assert escape_markdown("_x_y_") == r"\_x_y\_"
-
-
-def test_text_cannot_leave_its_line_or_hide_characters():
-    escaped = escape_markdown("evil\n\n# Heading\r\n<!-- governance-bot:report -->\u202e\u200b\x00end")
-    assert "\n" not in escaped and "\r" not in escaped and "\x00" not in escaped
-    assert "\u202e" not in escaped and "\u200b" not in escaped
-    assert "<!--" not in escaped and "governance-bot:report" not in escaped
-    assert escaped.startswith("evil \\# Heading \\<\\!--")
-
-
-def test_no_mention_can_be_injected():
-    escaped = escape_markdown("x @admin @acme/security-team")
-    assert MENTION.search(escaped) is None
-    assert MENTION.findall("@" + escape_markdown("dana @admin")) == ["@d"]  # the author's own, only
-
-
-def test_repository_names_keep_their_slash_and_dots():
-    assert escape_markdown("acme/widgets.js", keep="-./") == "acme/widgets.js"
 
 
 def test_search_query_quotes_odd_logins_and_never_breaks_out_of_the_qualifier():

@@ -8,11 +8,10 @@ escaped so a commit cannot inject Markdown, HTML or @mentions into the bot's com
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from bot.rule import DetailLink, DetailRow, FixBlock, ReportSection, StatusUpdate, VerdictDetails
-from rules.common.markdown import bullets, fenced, link_target
+from bot.markdown import bullets, escape_text, fenced, link_target
 
 from .config import ClaConfig
 from .identities import Identity, UnlinkedCommit
@@ -22,7 +21,7 @@ REPORT_TITLE = "Contributor License Agreement"
 MAX_LISTED = 50
 MAX_MENTIONS = 5  # @mentions per report: a commit's trailers cannot make the bot notify a crowd
 MAX_DESCRIPTION = 140
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+MAX_ESCAPED = 100  # characters of a name or version shown in running text
 
 
 @dataclass
@@ -37,16 +36,6 @@ class Verdict:
     @property
     def passed(self) -> bool:
         return self.incomplete is None and not self.unsigned and not self.unlinked
-
-
-def escape_markdown(text: str, limit: int = 100) -> str:
-    """Render user-controlled text literally: no Markdown, no HTML, no @mentions."""
-    text = " ".join(text.split())
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return text.replace("@", "@\u2060")  # a word joiner after @ stops GitHub's mention
 
 
 def _people(identities: list[Identity], budget: int) -> str:
@@ -131,7 +120,7 @@ def details(verdict: Verdict, config: ClaConfig, owner_login: str, web_host: str
 
 def _person(identity: Identity, mention: bool) -> str:
     """`@login` for the first few (GitHub resolved every one of them), the rest as plain text."""
-    return f"@{identity.login}" if mention else escape_markdown(identity.login)
+    return f"@{identity.login}" if mention else escape_text(identity.login, limit=MAX_ESCAPED)
 
 
 def _involvement(identity: Identity) -> str:
@@ -156,15 +145,15 @@ def report(verdict: Verdict, config: ClaConfig, owner_login: str, web_host: str)
                      "to try again.")
     if verdict.unsigned:
         parts.append(f"Before this can be merged, everyone involved must sign the {document} "
-                     f"(version {escape_markdown(config.version)}).")
+                     f"(version {escape_text(config.version, limit=MAX_ESCAPED)}).")
         lines = bullets([f"{_person(i, n < MAX_MENTIONS)} ({_involvement(i)})"
                          for n, i in enumerate(verdict.unsigned)], MAX_LISTED)
         parts.append("**Not signed yet:**\n" + "\n".join(lines))
         parts.append("To sign, each of you comments on this pull request with exactly this text "
-                     f"(once is enough for every repository of **{escape_markdown(owner_login)}**):\n\n"
+                     f"(once is enough for every repository of **{escape_text(owner_login, limit=MAX_ESCAPED)}**):\n\n"
                      + fenced(config.sign_phrase))
     if verdict.unlinked:
-        lines = bullets([f"`{u.sha[:7]}` by {escape_markdown(u.name)} ({_unlinked_role(u.role)})"
+        lines = bullets([f"`{u.sha[:7]}` by {escape_text(u.name, limit=MAX_ESCAPED)} ({_unlinked_role(u.role)})"
                          for u in verdict.unlinked], MAX_LISTED)
         parts.append("**Commits whose email is linked to no GitHub account** (nobody can sign for them):\n"
                      + "\n".join(lines))

@@ -4,7 +4,7 @@ part of the report."""
 from __future__ import annotations
 
 from bot.rule import DetailLink, DetailRow, FixBlock, ReportSection, StatusUpdate, VerdictDetails
-from rules.common.markdown import bullets, code_span, link_target, plural
+from bot.markdown import bullets, code_span, link_target, plural
 
 from .config import CommercialConfig
 from .evaluation import Evaluation

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from bot.rule import DetailRow, FixBlock, VerdictDetails
 
-from rules.common.markdown import code_span, plural
-from rules.common.markdown import fenced as fenced_block
+from bot.markdown import code_span, plural
+from bot.markdown import fenced as fenced_block
 
 from .core.check import FileVerdict, VerdictKind
 from .core.fix import header_for

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.context import EventContext, is_bot
 from bot.errors import RetryLater
+from bot.markdown import escape_text
 from rules.common.logins import is_login
 from rules.common.markdown import escape_markdown
 from rules.onboarding.store import Kind
@@ -204,8 +205,8 @@ def cla_document(ctx: EventContext) -> str | None:
 async def message(ctx: EventContext, template: str, item: Contribution, mentor: str | None) -> str:
     used = set(template_fields(template))
     values: dict[str, str | None] = {
-        "author": escape_markdown(item.user.login),
-        "repository": escape_markdown(ctx.repo_full_name, keep="-./"),
+        "author": escape_text(item.user.login),
+        "repository": escape_text(ctx.repo_full_name, keep="-./"),
         "contributing": await contributing_url(ctx) if "contributing" in used else None,
         "cla": cla_document(ctx),
         "mentor": f"@{mentor}" if mentor else None,
