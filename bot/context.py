@@ -67,6 +67,7 @@ class EventContext:
         self.comment: dict[str, Any] | None = payload.get("comment") if event == "issue_comment" else None
         self.commands: list[Command] = []
         self.is_pr_evaluation = False
+        self.is_recheck = False  # this evaluation runs for a /recheck alone (bot/rechecks.py)
         issue = payload.get("pull_request") or payload.get("issue") or {}
         number = issue.get("number") if isinstance(issue, dict) else None
         if number is None and isinstance(payload.get("number"), int):

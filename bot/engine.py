@@ -16,7 +16,7 @@ from typing import Any
 
 import gidgethub
 
-from bot import apply, evaluations, pacing, report, verdicts
+from bot import apply, pacing, rechecks, report, verdicts
 from bot.commands import Command, new_commands, parse_commands
 from bot.config import LoadedConfig, load
 from bot.context import EventContext, is_bot
@@ -141,10 +141,11 @@ class Engine:
             pr = await ctx.pull_request()
             if pr.get("state") != "open":
                 ctx.is_pr_evaluation = False
-            elif not by_event and await evaluations.recently_evaluated(ctx, pr["head"]["sha"]):
-                log.info("/recheck folded into the evaluation of %s#%s at %s moments ago",
+            elif not by_event and await rechecks.recently_rechecked(ctx, pr["head"]["sha"]):
+                log.info("/recheck folded into the recheck of %s#%s at %s moments ago",
                          ctx.repo_full_name, ctx.number, pr["head"]["sha"][:7])
                 ctx.is_pr_evaluation = False
+        ctx.is_recheck = ctx.is_pr_evaluation and not by_event
         if not ctx_config.valid:
             return await self._report_invalid_config(ctx)
 
@@ -270,7 +271,8 @@ class Engine:
             body = report.render(current, head)
             await report.publish(ctx, body, needs_action=any(s.needs_action for s in current.values()),
                                  remember=not self.dry_run, remembered=remembered)
-            await evaluations.record(ctx, head)
+            if ctx.is_recheck:
+                await rechecks.record(ctx, head)
         if self.dry_run:
             return
         # State first, so a re-evaluation (of this or another PR) sees what this event recorded.
