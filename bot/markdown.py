@@ -23,6 +23,7 @@ import unicodedata
 __all__ = ["bullets", "code_span", "escape_text", "fenced", "link_target", "one_line", "plural"]
 
 _BACKTICKS = re.compile(r"`+")
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x85\u2028\u2029]+")
 WORD_JOINER = "\u2060"
 
 
@@ -42,12 +43,15 @@ def one_line(text: str, limit: int | None = None) -> str:
 
 
 def code_span(text: str, limit: int | None = None) -> str:
-    """`text` as an inline code span, whatever backticks it holds (made one line first).
+    """`text` as an inline code span, whatever backticks it holds, on one line (line breaks
+    become spaces; other spacing is kept, it is code) and cut at `limit` characters.
 
     The fence is one backtick longer than any run inside, and a space pads text that starts
     or ends with a backtick or is blank (CommonMark strips one such space on each side).
     """
-    text = one_line(text, limit)
+    text = _LINE_BREAKS.sub(" ", text)
+    if limit is not None and len(text) > limit:
+        text = text[: max(limit - 1, 0)] + "…"
     fence = "`" * (_longest_backtick_run(text) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
     return f"{fence}{pad}{text}{pad}{fence}"
