@@ -23,7 +23,7 @@ from bot.context import EventContext, is_bot
 from bot.errors import PermanentFailure, RetryLater
 from bot.offload import Budget, Offload, WorkBudgetExceeded
 from bot.github import GitHubApp
-from bot.markdown import bullets, code_span, escape_text
+from bot.markdown import bullets, code_span, escape_markdown
 from bot.queue import DeliveryQueue
 from bot.rule import CommandHelp, DetailRow, FixBlock, Outcome, ReportSection, Rule, StatusUpdate, VerdictDetails
 from bot.rules_memory import RulesFileMemory
@@ -67,7 +67,7 @@ def help_text(active: Sequence[Rule]) -> str:
     lines = ["Commands this repository has on (write each at the start of a line of a comment):", ""]
     commands = list(BUILTIN_COMMANDS) + [c for rule in active for c in rule.commands]
     for command in commands:
-        lines.append(f"- {code_span(command.usage)}: {escape_text(command.help)} ({escape_text(command.who)})")
+        lines.append(f"- {code_span(command.usage)}: {escape_markdown(command.help)} ({escape_markdown(command.who)})")
     return "\n".join(lines)
 
 

@@ -5,7 +5,7 @@ licence expressions) is data. Two ways to show it literally:
 
 - `code_span` / `fenced`: shown verbatim in code, whatever backticks it holds; nothing inside
   a code span is Markdown, HTML, a mention or a reference;
-- `escape_text`: running text, with every ASCII punctuation mark backslash-escaped (no
+- `escape_markdown`: running text, with every ASCII punctuation mark backslash-escaped (no
   emphasis, links, HTML, entities, tables or the bot's `<!-- governance-bot:… -->` markers can
   form), a word joiner after `@` (no mention, so no team is paged) and after `#` before a
   digit (no issue reference), and line breaks and invisible format characters removed (the
@@ -20,7 +20,7 @@ import re
 import string
 import unicodedata
 
-__all__ = ["bullets", "code_span", "escape_text", "fenced", "link_target", "one_line", "plural"]
+__all__ = ["bullets", "code_span", "escape_markdown", "fenced", "link_target", "one_line", "plural"]
 
 _BACKTICKS = re.compile(r"`+")
 _LINE_BREAKS = re.compile(r"[\r\n\v\f\x85\u2028\u2029]+")
@@ -32,14 +32,12 @@ def _longest_backtick_run(text: str) -> int:
 
 
 def one_line(text: str, limit: int | None = None) -> str:
-    """`text` on one line: whitespace runs (line breaks included) become one space, control and
-    invisible format characters go, and beyond `limit` characters it ends in "…"."""
-    cleaned = "".join(" " if ch.isspace() or unicodedata.category(ch) == "Cc" else ch
-                      for ch in text if unicodedata.category(ch) != "Cf")
-    cleaned = " ".join(cleaned.split())
-    if limit is not None and len(cleaned) > limit:
-        cleaned = cleaned[: max(limit - 1, 0)] + "…"
-    return cleaned
+    """`text` with every run of whitespace and control or format characters one space, at most
+    `limit` characters (an ellipsis marks a cut), for fenced blocks, code spans and titles."""
+    if limit is not None:
+        text = text[: limit * 4]  # the cut below needs no more; keeps the work linear in `limit`
+    cleaned = " ".join("".join(" " if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text).split())
+    return cleaned if limit is None or len(cleaned) <= limit else cleaned[: max(limit - 1, 0)] + "…"
 
 
 def code_span(text: str, limit: int | None = None) -> str:
@@ -63,13 +61,19 @@ def fenced(text: str, info: str = "") -> str:
     return f"{fence}{info}\n{text}\n{fence}"
 
 
-def escape_text(text: str, keep: str = "-", limit: int | None = None) -> str:
+def escape_markdown(text: str, keep: str = "-", limit: int | None = None) -> str:
     """User-controlled text as literal running Markdown on one line (see the module docstring).
 
     Letters, digits, spaces, `keep` and intraword `_` stay as they are, so an ordinary login
-    or title still reads as typed.
+    or title still reads as typed. Invisible format characters (bidi overrides, zero widths)
+    are dropped; `limit` cuts the text first.
     """
-    cleaned = one_line(text, limit)
+    cleaned = "".join(" " if ch.isspace() or unicodedata.category(ch) == "Cc" else ch
+                      for ch in text[: limit * 4 if limit is not None else None]
+                      if unicodedata.category(ch) != "Cf")
+    cleaned = " ".join(cleaned.split())
+    if limit is not None and len(cleaned) > limit:
+        cleaned = cleaned[: max(limit - 1, 0)] + "…"
     out: list[str] = []
     for i, ch in enumerate(cleaned):
         if ch.isalnum() or ch == " " or ch in keep:

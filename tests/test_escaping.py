@@ -13,7 +13,7 @@ import json
 from markdown_it import MarkdownIt
 
 from bot.context import EventContext
-from bot.markdown import WORD_JOINER, code_span, escape_text
+from bot.markdown import WORD_JOINER, code_span, escape_markdown
 from bot.replies import reply_marker
 from bot.rule import CommandHelp, Outcome, ReportSection, Rule, RuleConfig
 from tests.fake_ext_replies import reply_bodies
@@ -151,8 +151,8 @@ async def test_markers_quoted_in_a_reply_are_not_taken_for_the_bots_own(fake, bo
         await harness.close()
 
 
-def test_escape_text_leaves_nothing_active():
-    code, text, html = parse("Title: " + escape_text(HOSTILE_TEXT + "\n\n# heading\n- item"))
+def test_escape_markdown_leaves_nothing_active():
+    code, text, html = parse("Title: " + escape_markdown(HOSTILE_TEXT + "\n\n# heading\n- item"))
     assert code == [] and html == []
     assert_inert(text)
     assert len(text) == 1  # one paragraph: the line breaks did not start a heading or a list

@@ -7,27 +7,27 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from bot.markdown import WORD_JOINER, code_span, escape_text
+from bot.markdown import WORD_JOINER, code_span, escape_markdown
 
 MENTION = re.compile(r"(?<![\w`\\])@[A-Za-z0-9]")
 
 
 @pytest.mark.parametrize("login", ["octocat", "octo-cat", "a1", "jane_doe_acme"])
 def test_ordinary_logins_are_unchanged_so_the_mention_works(login):
-    assert escape_text(login) == login
+    assert escape_markdown(login) == login
 
 
 @pytest.mark.parametrize("char", list("\\`*_{}[]()#+!|~<>&:\"'=%;$^"))
 def test_markdown_punctuation_is_backslash_escaped(char):
-    assert escape_text(f"a {char} b") == f"a \\{char} b"
+    assert escape_markdown(f"a {char} b") == f"a \\{char} b"
 
 
 def test_edge_underscores_are_escaped_intraword_ones_are_not():
-    assert escape_text("_x_y_") == r"\_x_y\_"
+    assert escape_markdown("_x_y_") == r"\_x_y\_"
 
 
 def test_text_cannot_leave_its_line_or_hide_characters():
-    escaped = escape_text("evil\n\n# Heading\r\n<!-- governance-bot:report -->\u202e\u200b\x00end")
+    escaped = escape_markdown("evil\n\n# Heading\r\n<!-- governance-bot:report -->\u202e\u200b\x00end")
     assert "\n" not in escaped and "\r" not in escaped and "\x00" not in escaped
     assert "\u202e" not in escaped and "\u200b" not in escaped
     assert "<!--" not in escaped and "governance-bot:report" not in escaped
@@ -35,25 +35,25 @@ def test_text_cannot_leave_its_line_or_hide_characters():
 
 
 def test_no_mention_can_be_injected():
-    escaped = escape_text("x @admin @acme/security-team")
+    escaped = escape_markdown("x @admin @acme/security-team")
     assert MENTION.search(escaped) is None
-    assert MENTION.findall("@" + escape_text("dana @admin")) == ["@d"]  # the author's own, only
+    assert MENTION.findall("@" + escape_markdown("dana @admin")) == ["@d"]  # the author's own, only
 
 
 def test_repository_names_keep_their_slash_and_dots():
-    assert escape_text("acme/widgets.js", keep="-./") == "acme/widgets.js"
+    assert escape_markdown("acme/widgets.js", keep="-./") == "acme/widgets.js"
 
 
 def test_issue_references_are_broken_but_a_lone_hash_is_only_escaped():
-    assert escape_text("fixes #123 and acme/w#7") == f"fixes \\#{WORD_JOINER}123 and acme\\/w\\#{WORD_JOINER}7"
-    assert escape_text("C# rocks") == "C\\# rocks"
+    assert escape_markdown("fixes #123 and acme/w#7") == f"fixes \\#{WORD_JOINER}123 and acme\\/w\\#{WORD_JOINER}7"
+    assert escape_markdown("C# rocks") == "C\\# rocks"
 
 
 def test_escaping_stops_markdown_html_and_mentions_and_caps_the_length():
-    escaped = escape_text("**x** <b>@alice</b> [link](http://e)")
+    escaped = escape_markdown("**x** <b>@alice</b> [link](http://e)")
     assert "\\*\\*x\\*\\*" in escaped and "\\<b\\>" in escaped and "@alice" not in escaped
     assert "\\[link\\]\\(http\\:\\/\\/e\\)" in escaped
-    assert escape_text("a" * 300, limit=100) == "a" * 99 + "…"
+    assert escape_markdown("a" * 300, limit=100) == "a" * 99 + "…"
 
 
 @pytest.mark.parametrize("text", ["plain", "a`b", "``x``", "`", "a ``` b", "<b>@team</b> #1", "line\nbreak"])

@@ -8,7 +8,6 @@ import pytest
 
 from bot.config import load_text
 from rules import RULES
-from rules.common.markdown import escape_markdown
 from rules.onboarding.history import author_query
 from rules.onboarding.templates import (
     DEFAULT_FIRST_MERGE,

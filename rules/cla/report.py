@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.rule import DetailLink, DetailRow, FixBlock, ReportSection, StatusUpdate, VerdictDetails
-from bot.markdown import bullets, escape_text, fenced, link_target
+from bot.markdown import bullets, escape_markdown, fenced, link_target
 
 from .config import ClaConfig
 from .identities import Identity, UnlinkedCommit
@@ -120,7 +120,7 @@ def details(verdict: Verdict, config: ClaConfig, owner_login: str, web_host: str
 
 def _person(identity: Identity, mention: bool) -> str:
     """`@login` for the first few (GitHub resolved every one of them), the rest as plain text."""
-    return f"@{identity.login}" if mention else escape_text(identity.login, limit=MAX_ESCAPED)
+    return f"@{identity.login}" if mention else escape_markdown(identity.login, limit=MAX_ESCAPED)
 
 
 def _involvement(identity: Identity) -> str:
@@ -145,15 +145,15 @@ def report(verdict: Verdict, config: ClaConfig, owner_login: str, web_host: str)
                      "to try again.")
     if verdict.unsigned:
         parts.append(f"Before this can be merged, everyone involved must sign the {document} "
-                     f"(version {escape_text(config.version, limit=MAX_ESCAPED)}).")
+                     f"(version {escape_markdown(config.version, limit=MAX_ESCAPED)}).")
         lines = bullets([f"{_person(i, n < MAX_MENTIONS)} ({_involvement(i)})"
                          for n, i in enumerate(verdict.unsigned)], MAX_LISTED)
         parts.append("**Not signed yet:**\n" + "\n".join(lines))
         parts.append("To sign, each of you comments on this pull request with exactly this text "
-                     f"(once is enough for every repository of **{escape_text(owner_login, limit=MAX_ESCAPED)}**):\n\n"
+                     f"(once is enough for every repository of **{escape_markdown(owner_login, limit=MAX_ESCAPED)}**):\n\n"
                      + fenced(config.sign_phrase))
     if verdict.unlinked:
-        lines = bullets([f"`{u.sha[:7]}` by {escape_text(u.name, limit=MAX_ESCAPED)} ({_unlinked_role(u.role)})"
+        lines = bullets([f"`{u.sha[:7]}` by {escape_markdown(u.name, limit=MAX_ESCAPED)} ({_unlinked_role(u.role)})"
                          for u in verdict.unlinked], MAX_LISTED)
         parts.append("**Commits whose email is linked to no GitHub account** (nobody can sign for them):\n"
                      + "\n".join(lines))

@@ -11,7 +11,7 @@ the copyable blocks they are fenced, flattened to one line and capped.
 from __future__ import annotations
 
 from bot.rule import DetailLink, DetailRow, FixBlock, ReportSection, StatusUpdate, VerdictDetails
-from rules.common.markdown import bullets, escape_markdown, fenced, one_line, plural
+from bot.markdown import bullets, escape_markdown, fenced, one_line, plural
 from rules.common.trailers import Person
 
 from .check import Unsigned, Verdict

@@ -22,9 +22,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.context import EventContext, is_bot
 from bot.errors import RetryLater
-from bot.markdown import escape_text
+from bot.markdown import escape_markdown
 from rules.common.logins import is_login
-from rules.common.markdown import escape_markdown
 from rules.onboarding.store import Kind
 from rules.onboarding.templates import render, template_fields
 
@@ -205,8 +204,8 @@ def cla_document(ctx: EventContext) -> str | None:
 async def message(ctx: EventContext, template: str, item: Contribution, mentor: str | None) -> str:
     used = set(template_fields(template))
     values: dict[str, str | None] = {
-        "author": escape_text(item.user.login),
-        "repository": escape_text(ctx.repo_full_name, keep="-./"),
+        "author": escape_markdown(item.user.login),
+        "repository": escape_markdown(ctx.repo_full_name, keep="-./"),
         "contributing": await contributing_url(ctx) if "contributing" in used else None,
         "cla": cla_document(ctx),
         "mentor": f"@{mentor}" if mentor else None,

@@ -1,5 +1,5 @@
 """The onboarding messages: the default templates, checking a template from the rules file,
-filling its placeholders (what contributors typed is escaped with `rules.common.markdown`)."""
+filling its placeholders (what contributors typed is escaped with `bot.markdown`)."""
 
 from __future__ import annotations
 
