@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import gidgethub
 from sqlalchemy import delete, select
 
-from bot.markdown import code_span, escape_markdown
+from bot.markdown import code_span
 from bot.rule import ReportSection
 from bot.store import report_comments, report_sections
 
@@ -41,8 +41,8 @@ def render(sections: dict[str, ReportSection], head_sha: str | None) -> str | No
     lines = [REPORT_MARKER, "## Governance report", "",
              f"Some checks need your attention{at}. This comment is updated as you push or comment.", ""]
     for section in pending:
-        lines += [f"### ❌ {escape_markdown(section.title)}", "", section.body.strip(), ""]
-    passing = [escape_markdown(s.title) for s in sections.values() if not s.needs_action]
+        lines += [f"### ❌ {section.title}", "", section.body.strip(), ""]  # titles are the rules' own words
+    passing = [s.title for s in sections.values() if not s.needs_action]
     if passing:
         lines += ["---", "✅ Passing: " + ", ".join(passing)]
     return "\n".join(lines).rstrip() + "\n"
