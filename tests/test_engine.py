@@ -389,13 +389,19 @@ async def test_a_rate_limited_installation_does_not_hold_up_another(fake, bot):
     assert fake.latest_status(REPO, pr_slow["head"]["sha"], "governance/probe")["state"] == "failure"
 
 
-async def test_writes_of_one_installation_are_never_concurrent(fake, bot):
+async def test_writes_of_one_installation_are_never_concurrent(fake, app_key, tmp_path):
+    # 12 workers: up to 3 of them on the installation's deliveries at once (a quarter), all writing.
+    bot = BotHarness(make_settings(api_url=fake.url, private_key=app_key[0], db_path=tmp_path / "c.db", workers=12))
+    await bot.start()
     for number in range(1, 7):
         setup_repo(fake, number=number) if number == 1 else fake.add_pull_request(
             REPO, number, author="dana", title="fix", head_sha=f"{number:040x}")
     fake.latency = 0.05
-    await asyncio.gather(*(bot.deliver("pull_request", pull_request_event(fake, REPO, n)) for n in range(1, 7)))
-    await bot.settle()
+    try:
+        await asyncio.gather(*(bot.deliver("pull_request", pull_request_event(fake, REPO, n)) for n in range(1, 7)))
+        await bot.settle()
+    finally:
+        await bot.close()
     writes = sorted((r for r in fake.writes()), key=lambda r: r.at)
     assert len(writes) >= 12
     # Each write is answered after `latency`; a write starting before the previous one was answered

@@ -63,7 +63,7 @@ async def rows(bot: BotHarness) -> dict[str, dict]:
 async def test_one_installation_never_exceeds_its_window_under_concurrent_deliveries(fake, app_key, tmp_path, clock):
     limits = SecondaryLimits(per_minute=7, per_hour=20, write_latency=0.01, clock=clock).install(fake)
     repo = add_installation(fake, 1, prs=8)  # 8 PRs x 4 writes (+1 label creation): past the hour's 20 too
-    bot = await started(fake, app_key, tmp_path, clock, writes_per_minute=7, writes_per_hour=20, workers=6)
+    bot = await started(fake, app_key, tmp_path, clock, writes_per_minute=7, writes_per_hour=20, workers=12)
     try:
         await asyncio.gather(*(bot.deliver("pull_request", event(fake, repo, 1, n), delivery_id=f"pr{n}")
                                for n in range(1, 9)))
