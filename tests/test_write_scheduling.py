@@ -69,7 +69,11 @@ async def test_one_installation_never_exceeds_its_window_under_concurrent_delive
                                for n in range(1, 9)))
         skipped = await bot.settle_advancing(clock, timeout=60)
         log = limits.writes(1)
-        assert len(log) == 33 and not any(r.refused for r in log)  # GitHub never had to refuse one
+        # Deliveries running together may each create the missing label (the later ones get a 422): GitHub
+        # counts those too. Apart from that, exactly 2 statuses, a label and the report per PR.
+        creations = [r for r in log if r.method == "POST" and r.path == f"/repos/{repo}/labels"]
+        assert 1 <= len(creations) <= 3 and len(log) - len(creations) == 32
+        assert not any(r.refused for r in log)  # GitHub never had to refuse one
         assert not any(r.overlapped for r in log)  # one write at a time
         assert limits.most_in_any(60, 1) == 7  # the minute is used to the full, never beyond
         assert limits.most_in_any(3600, 1) == 20  # and so is the hour
