@@ -47,10 +47,13 @@ async def slow_client(port: int, body_bytes: int) -> tuple[asyncio.StreamReader,
 
 
 async def closed(reader: asyncio.StreamReader) -> bool:
+    """Whether the server closed this connection (EOF, or a reset: it closed with our bytes unread)."""
     try:
         await asyncio.wait_for(reader.read(), 0.5)
         return True
-    except (asyncio.TimeoutError, ConnectionError):
+    except ConnectionError:
+        return True
+    except asyncio.TimeoutError:
         return False
 
 
