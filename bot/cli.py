@@ -8,9 +8,11 @@ as `args.rules`.
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import importlib
 import json
+import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,8 +28,37 @@ STANDALONE_COMMANDS = {"headers": "rules.license_headers.cli"}
 
 
 def _die(message: str, code: int = 2) -> int:
-    print(f"governance-bot: {message}", file=sys.stderr)
+    """Report a failure as one line per problem (no traceback) and return the exit status."""
+    for line in str(message).splitlines() or [""]:
+        print(f"governance-bot: {line}", file=sys.stderr)
     return code
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind the server's socket before anything starts, so a busy port or a bad HOST is one line."""
+    from bot.settings import SettingsError
+
+    try:
+        family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                      flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise SettingsError(f"HOST: cannot listen on {host!r}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return socket.create_server(address, family=family, backlog=128)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise SettingsError(f"PORT: {port} on {host} is already in use (another serve running? set PORT)") from None
+        raise SettingsError(f"HOST/PORT: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def redacted_url(url: str) -> str:
+    """A DATABASE_URL fit for a log line: the password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("://", 1)[0] + "://…"
 
 
 def _freeze_startup_objects() -> None:
@@ -43,19 +74,28 @@ def _freeze_startup_objects() -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
     from bot.logsetup import configure_logging
     from bot.server import create_app, run
     from bot.settings import SettingsError, load_settings
 
     try:
-        settings = load_settings()
-        settings.require_app()
+        settings = load_settings(for_serve=True)
+        sock = _listen(settings.host, settings.port)
     except SettingsError as exc:
         return _die(str(exc))
     configure_logging(settings.log_level, settings.log_format, settings.secrets())
-    app = create_app(settings, args.rules)
+    rules = args.rules
+    app = create_app(settings, rules)
+    started = (f"governance-bot listening on http://{settings.host}:{settings.port}; "
+               f"database {redacted_url(settings.database_url)}; App ID {settings.github_app_id}; "
+               f"{settings.workers} workers; rules: {', '.join(rule.name for rule in rules) or 'none'}")
     _freeze_startup_objects()
-    run(app, settings)
+    try:
+        run(app, settings, sock=sock, on_started=lambda: logging.getLogger("bot.cli").info(started))
+    except SettingsError as exc:
+        return _die(str(exc))
     return 0
 
 
@@ -100,7 +140,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.config:
         from bot.config import load_text
 
-        config = load_text(Path(args.config).read_text(encoding="utf-8"), args.rules)
+        try:
+            config = load_text(Path(args.config).read_text(encoding="utf-8"), args.rules)
+        except (OSError, UnicodeDecodeError) as exc:
+            return _die(f"--config: cannot read {args.config}: {getattr(exc, 'strerror', None) or exc}")
+
     try:
         import asyncio
 
@@ -148,7 +192,10 @@ def build_parser(rules: Sequence["Rule"]) -> argparse.ArgumentParser:
     parser.set_defaults(rules=tuple(rules))
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="run the webhook server")
+    from bot.settings import settings_help
+
+    serve = sub.add_parser("serve", help="run the webhook server", epilog=settings_help(),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.set_defaults(func=cmd_serve)
 
     replay = sub.add_parser("replay", help="feed one webhook payload through the engine")

@@ -24,6 +24,7 @@ from bot.errors import PermanentFailure, RetryLater
 from bot.offload import Budget, Offload, WorkBudgetExceeded
 from bot.github import GitHubApp
 from bot.markdown import bullets, code_span, escape_markdown
+from bot.github_errors import explain_http, host_of
 from bot.queue import DeliveryQueue
 from bot.rule import CommandHelp, DetailRow, FixBlock, Outcome, ReportSection, Rule, StatusUpdate, VerdictDetails
 from bot.rules_memory import RulesFileMemory
@@ -105,12 +106,12 @@ class Engine:
             await pacing.take_up(self.store, installation_id, window, save=not self.dry_run)
             return await self._process(delivery_id, event, payload, gh)
         except gidgethub.BadRequest as exc:
-            status = int(exc.status_code)
-            if status in (403, 429):
-                raise RetryLater(f"GitHub answered {status}: {exc}") from None
-            raise PermanentFailure(f"GitHub answered {status}: {exc}") from None
+            why = explain_http(exc, host_of(self.github.api_url))
+            if int(exc.status_code) in (403, 429):
+                raise RetryLater(why) from None
+            raise PermanentFailure(why) from None
         except gidgethub.GitHubBroken as exc:
-            raise RetryLater(f"GitHub answered {int(exc.status_code)}") from None
+            raise RetryLater(explain_http(exc, host_of(self.github.api_url))) from None
         finally:
             # Before the delivery is marked done: after that the installation may move to another replica.
             await pacing.hand_on(self.store, installation_id, window, save=not self.dry_run)

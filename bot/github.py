@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import json
 import logging
@@ -32,6 +33,7 @@ from gidgethub import apps
 
 from bot import metrics
 from bot.errors import PermanentFailure, RetryLater
+from bot.github_errors import explain_http, explain_unreachable, host_of
 from bot.logsetup import register_secret
 from bot.writewindow import Clock, WindowFull, WriteWindow
 
@@ -45,6 +47,8 @@ MAX_ATTEMPTS = 4  # per request; beyond that the delivery itself is retried late
 # event of an org without a `.github` repository would spend a request (and rate limit) on it.
 ABSENT_FILE_TTL = 60.0
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+# Writes sent to GitHub for the delivery being worked on (the worker's "writes=N" log field).
+writes_sent: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("writes_sent", default=None)
 
 
 class InstallationClient(gidgethub.aiohttp.GitHubAPI):
@@ -72,13 +76,16 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
             return 200, {"content-type": "application/json"}, b"{}"
         if is_write:
             await self.window.acquire()
+            tally = writes_sent.get()
+            if tally is not None:
+                tally[0] += 1
         try:
             self.request_count += 1
             try:
                 status, response_headers, data = await super()._request(method, url, headers, body)
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
                 metrics.github_api_calls.labels(method, "error").inc()
-                raise RetryLater(f"GitHub unreachable: {type(exc).__name__}") from None
+                raise RetryLater(explain_unreachable(exc, host_of(url))) from None
         finally:
             if is_write:
                 self.window.release()
@@ -87,6 +94,14 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
         if remaining is not None and remaining.isdigit():
             metrics.rate_limit_remaining.labels(str(self.installation_id)).set(int(remaining))
         return status, response_headers, data
+
+    async def _make_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        """gidgethub's request, with the failing request named on its exception (`explain_http`)."""
+        try:
+            return await super()._make_request(method, url, *args, **kwargs)
+        except gidgethub.HTTPException as exc:
+            exc.request_line = f"{method} /{_path(url)}"  # type: ignore[attr-defined]
+            raise
 
     async def handle_rate_limit_error(self, *, method: str, url: str, exception: gidgethub.HTTPException,
                                       attempt: int) -> bool:
@@ -283,11 +298,13 @@ class GitHubApp:
                 )
             except gidgethub.HTTPException as exc:
                 metrics.github_api_calls.labels("POST", str(int(exc.status_code))).inc()
+                why = "installation token: " + explain_http(
+                    exc, host_of(self.api_url), f"POST /app/installations/{installation_id}/access_tokens")
                 if int(exc.status_code) >= 500 or int(exc.status_code) in (403, 429):
-                    raise RetryLater(f"installation token: {int(exc.status_code)}") from None
-                raise PermanentFailure(f"installation token refused: {int(exc.status_code)}") from None
+                    raise RetryLater(why) from None
+                raise PermanentFailure(why) from None
             except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-                raise RetryLater(f"GitHub unreachable: {type(exc).__name__}") from None
+                raise RetryLater(explain_unreachable(exc, host_of(self.api_url))) from None
             metrics.github_api_calls.labels("POST", "201").inc()
             token = response["token"]
             register_secret(token)

@@ -1,4 +1,9 @@
-"""Logging: console or one JSON object a line, with delivery context and secret redaction."""
+"""Logging: console or one JSON object a line, with delivery context and secret redaction.
+
+`LOG_LEVEL` applies to the bot's own loggers (`bot.*`, `rules.*`) only: libraries (aiosqlite,
+SQLAlchemy, asyncpg, aiohttp, asyncio) stay at WARNING whatever it says, since their DEBUG output
+(1,286 lines of aiosqlite internals in 2 s) buries the lines an operator is looking for.
+"""
 
 from __future__ import annotations
 
@@ -61,6 +66,37 @@ class _RedactingFormatter(logging.Formatter):
         return f"{stamp} {record.levelname:<7} {record.name}: {message}" + (f" [{prefix}]" if prefix else "")
 
 
+OWN_LOGGERS = ("bot", "rules")
+
+
+class LineLimiter:
+    """At most `burst` lines per key in any `window` seconds; the rest are counted, not written.
+
+    Why: a refused webhook is logged so an operator sees a mistyped secret, but a flood of bad
+    requests must not fill the disk. The next line written for a key says how many were left out.
+    """
+
+    def __init__(self, burst: int = 5, window: float = 60.0, max_keys: int = 64) -> None:
+        self.burst = burst
+        self.window = window
+        self.max_keys = max_keys
+        self._state: dict[str, tuple[float, int, int]] = {}  # key -> (window start, written, suppressed)
+
+    def admit(self, key: str, now: float | None = None) -> tuple[bool, int]:
+        """(write this line?, how many lines of this key were left out before it)."""
+        now = time.monotonic() if now is None else now
+        if key not in self._state and len(self._state) >= self.max_keys:
+            key = "(other)"  # keys come from a fixed set; this only bounds a mistake
+        start, written, suppressed = self._state.get(key, (now, 0, 0))
+        if now - start >= self.window:
+            start, written = now, 0
+        if written < self.burst:
+            self._state[key] = (start, written + 1, 0)
+            return True, suppressed
+        self._state[key] = (start, written, suppressed + 1)
+        return False, 0
+
+
 def configure_logging(level: str = "INFO", fmt: str = "console", secrets: list[str] | None = None) -> None:
     for value in secrets or []:
         register_secret(value)
@@ -72,6 +108,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console", secrets: list[s
     handler.setFormatter(_RedactingFormatter(as_json=fmt == "json"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
-    # aiohttp's access log would print every webhook; keep it at warning unless debugging.
-    logging.getLogger("aiohttp.access").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
+    # Libraries inherit the root's WARNING; only the bot's own loggers follow LOG_LEVEL.
+    root.setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    for name in OWN_LOGGERS:
+        logging.getLogger(name).setLevel(level)

@@ -11,10 +11,11 @@ import contextlib
 import json
 import logging
 import re
+import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import gidgethub
 from aiohttp import web
@@ -27,9 +28,10 @@ from bot.engine import Engine
 from bot.github import GitHubApp
 from bot.intake import IntakeGuard
 from bot.offload import Offload
+from bot.logsetup import LineLimiter
 from bot.queue import Delivery, DeliveryQueue
 from bot.rule import Rule
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from bot.store import Store
 from bot.sweep import DeliverySweeper
 from bot.workers import WorkerPool
@@ -58,9 +60,51 @@ STATE_KEY = web.AppKey("governance_bot_state", BotState)
 _SIGNATURE = re.compile(r"sha256=[0-9a-fA-F]{64}", re.ASCII)
 
 
-def _reject(status: int, message: str, *, close: bool = False) -> web.Response:
-    metrics.webhook_rejected.labels(str(status)).inc()
-    response = web.json_response({"error": message}, status=status)
+class Refusal(NamedTuple):
+    status: int
+    answer: str  # the reply's `error` (what the sender sees)
+    reason: str  # what the log says went wrong
+    fix: str  # what usually fixes it
+
+
+_NOT_GITHUB = "this request was not sent by GitHub's webhook service"
+# Why each refusal happens and what usually fixes it, for the WARNING line an operator reads.
+REFUSALS: dict[str, Refusal] = {
+    "too_large": Refusal(413, "payload too large", "body over MAX_BODY_BYTES",
+                         "GitHub caps webhook payloads at 25 MB; check what is sending this"),
+    "no_signature": Refusal(401, "missing X-Hub-Signature-256", "no X-Hub-Signature-256 header",
+                            "set a webhook secret in the App's settings, equal to GITHUB_WEBHOOK_SECRET"),
+    "not_sha256": Refusal(401, "invalid signature", "signature is not sha256=<64 hex digits>",
+                          "only X-Hub-Signature-256 is accepted; set a webhook secret in the App's settings"),
+    "bad_signature": Refusal(401, "invalid signature", "signature does not match",
+                             "check GITHUB_WEBHOOK_SECRET: it must equal the App's webhook secret"),
+    "no_headers": Refusal(400, "missing X-GitHub-Event or X-GitHub-Delivery",
+                          "X-GitHub-Event or X-GitHub-Delivery missing", _NOT_GITHUB),
+    "bad_headers": Refusal(400, "malformed X-GitHub-Event or X-GitHub-Delivery",
+                           "X-GitHub-Event or X-GitHub-Delivery too long", _NOT_GITHUB),
+    "content_type": Refusal(415, "expected Content-Type: application/json", "Content-Type is not application/json",
+                            "set the App's webhook content type to application/json"),
+    "not_json": Refusal(400, "body is not valid JSON", "body is not valid JSON", _NOT_GITHUB),
+    "not_object": Refusal(400, "body is not a JSON object", "body is not a JSON object", _NOT_GITHUB),
+    "too_deep": Refusal(400, "body is nested too deeply", "body is nested too deeply", _NOT_GITHUB),
+    "too_slow": Refusal(408, "the body did not arrive in time", "body did not arrive within WEBHOOK_READ_TIMEOUT",
+                        "a slow or stalled sender; GitHub sends its body at once"),
+}
+refusal_lines = LineLimiter(burst=5, window=60.0)
+
+
+def _reject(request: web.Request, reason: str, *, close: bool = False) -> web.Response:
+    """Answer a refused webhook and say why in the log (rate-limited per reason: a flood stays bounded)."""
+    refusal = REFUSALS[reason]
+    metrics.webhook_rejected.labels(str(refusal.status)).inc()
+    write, left_out = refusal_lines.admit(reason)
+    if write:
+        delivery = request.headers.get("X-GitHub-Delivery", "-")[:64]
+        event = request.headers.get("X-GitHub-Event", "-")[:64]
+        more = f" ({left_out} more like it in the last minute not logged)" if left_out else ""
+        log.warning("webhook refused (%d): %s: %s [delivery=%s event=%s from=%s]%s", refusal.status,
+                    refusal.reason, refusal.fix, delivery, event, request.remote, more)
+    response = web.json_response({"error": refusal.answer}, status=refusal.status)
     if close:
         response.force_close()  # the rest of the body is not read: this connection cannot be reused
     return response
@@ -72,29 +116,29 @@ async def webhook(request: web.Request) -> web.Response:
     settings = state.settings
     signature = request.headers.get("X-Hub-Signature-256")
     if not signature:
-        return _reject(401, "missing X-Hub-Signature-256", close=True)
+        return _reject(request, "no_signature", close=True)
     if not _SIGNATURE.fullmatch(signature):
-        return _reject(401, "invalid signature", close=True)
+        return _reject(request, "not_sha256", close=True)
     event = request.headers.get("X-GitHub-Event")
     delivery_id = request.headers.get("X-GitHub-Delivery")
     if not event or not delivery_id:
-        return _reject(400, "missing X-GitHub-Event or X-GitHub-Delivery", close=True)
+        return _reject(request, "no_headers", close=True)
     if len(delivery_id) > 128 or len(event) > 64:
-        return _reject(400, "malformed X-GitHub-Event or X-GitHub-Delivery", close=True)
+        return _reject(request, "bad_headers", close=True)
     if request.content_type != "application/json":
-        return _reject(415, "expected Content-Type: application/json", close=True)
+        return _reject(request, "content_type", close=True)
     declared = request.content_length
     if declared is not None and declared > settings.max_body_bytes:
-        return _reject(413, "payload too large", close=True)
+        return _reject(request, "too_large", close=True)
     ticket = state.intake.reserve(request.transport, settings.max_body_bytes if declared is None else declared)
     try:
         try:
             async with asyncio.timeout(settings.webhook_read_timeout):
                 body = await request.read()
         except TimeoutError:
-            return _reject(408, f"the body did not arrive within {settings.webhook_read_timeout:g} s", close=True)
+            return _reject(request, "too_slow", close=True)
         except web.HTTPRequestEntityTooLarge:
-            return _reject(413, "payload too large", close=True)
+            return _reject(request, "too_large", close=True)
         state.intake.answering(request.transport)
         return await _accept(state, request, body, signature, event, delivery_id)
     finally:
@@ -108,21 +152,22 @@ async def _accept(state: "BotState", request: web.Request, body: bytes, signatur
     try:
         sansio.validate_event(body, signature=signature, secret=secret)
     except gidgethub.ValidationFailure:
-        return _reject(401, "invalid signature")
+        return _reject(request, "bad_signature")
     try:
         text = body.decode("utf-8")
         payload = json.loads(text)
     except (UnicodeDecodeError, ValueError):
-        return _reject(400, "body is not valid JSON")
+        return _reject(request, "not_json")
     except RecursionError:
-        return _reject(400, "body is nested too deeply")
+        return _reject(request, "too_deep")
     if not isinstance(payload, dict):
-        return _reject(400, "body is not a JSON object")
+        return _reject(request, "not_object")
     if event == "ping":
+        log.info("ping from GitHub answered (delivery %s, hook %s)", delivery_id, payload.get("hook_id"))
         return web.json_response({"ok": True, "zen": payload.get("zen")}, status=200)
     try:
         accepted = await state.queue.enqueue(delivery_id, event, payload, text)
-    except Exception as exc:  # the database is down: GitHub will show the failure and can redeliver
+    except Exception as exc:  # the database is away: GitHub will show the failure and can redeliver
         log.error("could not store delivery %s: %s", delivery_id, type(exc).__name__)
         return web.json_response({"error": "could not store the delivery"}, status=503)
     if not accepted:
@@ -264,19 +309,27 @@ class GuardedRunner(web.AppRunner):
         return self.app[STATE_KEY].intake.install(server)
 
 
-async def start(app: web.Application, settings: Settings, **runner_kwargs: Any) -> list[web.BaseRunner]:
-    """Listen on HOST:PORT (and METRICS_HOST:METRICS_PORT when set); the runners, to clean up in order."""
+async def start(app: web.Application, settings: Settings, *, sock: socket.socket | None = None,
+                **runner_kwargs: Any) -> list[web.BaseRunner]:
+    """Listen on HOST:PORT, or on `sock` already bound there (and METRICS_HOST:METRICS_PORT when set);
+    the runners, to clean up in order. A metrics port that cannot be had is a SettingsError."""
     runner = GuardedRunner(app, **runner_kwargs)
     await runner.setup()
     runners: list[web.BaseRunner] = [runner]
     try:
-        await web.TCPSite(runner, settings.host, settings.port).start()
+        site = web.SockSite(runner, sock) if sock is not None else web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
         app[STATE_KEY].listening.set()
         if settings.metrics_port is not None:
             metrics_runner = web.AppRunner(metrics_app(app[STATE_KEY]))
             await metrics_runner.setup()
             runners.insert(0, metrics_runner)
-            await web.TCPSite(metrics_runner, settings.metrics_host or settings.host, settings.metrics_port).start()
+            metrics_host = settings.metrics_host or settings.host
+            try:
+                await web.TCPSite(metrics_runner, metrics_host, settings.metrics_port).start()
+            except OSError as exc:
+                raise SettingsError(f"METRICS_PORT: cannot listen on {metrics_host}:{settings.metrics_port}: "
+                                    f"{exc.strerror or exc}") from None
     except BaseException:
         for each in runners:
             await each.cleanup()
@@ -284,11 +337,16 @@ async def start(app: web.Application, settings: Settings, **runner_kwargs: Any) 
     return runners
 
 
-def run(app: web.Application, settings: Settings) -> None:
-    """What `web.run_app` does, with the guarded runner and the optional metrics port; returns on SIGTERM/SIGINT."""
+def run(app: web.Application, settings: Settings, *, sock: socket.socket | None = None,
+        on_started: Callable[[], None] | None = None) -> None:
+    """What `web.run_app` does, with the guarded runner and the optional metrics port; returns on SIGTERM/SIGINT.
+
+    `on_started` runs once every port is listening (the start-up log line)."""
     async def main() -> None:
-        runners = await start(app, settings, handle_signals=True,
+        runners = await start(app, settings, sock=sock, handle_signals=True,
                               shutdown_timeout=settings.shutdown_grace_seconds + 5)
+        if on_started is not None:
+            on_started()
         try:
             while True:
                 await asyncio.sleep(3600)

@@ -10,7 +10,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class SettingsError(Exception):
-    """A setting is missing or malformed; the message names the variable."""
+    """Settings are missing or malformed: one line per problem, each naming its variable."""
+
+    def __init__(self, lines: str | list[str]) -> None:
+        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        super().__init__("\n".join(self.lines))
 
 
 class Settings(BaseSettings):
@@ -22,45 +26,55 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
 
-    github_app_id: str | None = None
-    github_private_key: SecretStr | None = None
-    github_private_key_path: Path | None = None
-    github_webhook_secret: SecretStr | None = None
-    github_api_url: str = "https://api.github.com"
-    database_url: str = "sqlite:///governance.db"
-    host: str = "0.0.0.0"
-    port: int = Field(default=8080, ge=1, le=65535)
-    workers: int = Field(default=8, ge=1, le=256)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-    log_format: Literal["console", "json"] = "console"
-    sweep_interval_seconds: float = Field(default=300.0, ge=0)  # 0: never search the App's delivery log
-    # The web side: where GitHub's pages live (sign-in), the App's OAuth client, and the bot's own
-    # public address (statuses' Details links and the sign-in callback are absolute URLs).
-    github_web_url: str | None = None
-    github_client_id: str | None = None
-    github_client_secret: SecretStr | None = None
-    public_url: str | None = None
+    github_app_id: str | None = Field(default=None, description="the App's numeric id (required for serve)")
+    github_private_key: SecretStr | None = Field(
+        default=None, description="the App's PEM private key, inline (\\n escapes allowed)")
+    github_private_key_path: Path | None = Field(default=None, description="or: a file holding that key")
+    github_webhook_secret: SecretStr | None = Field(
+        default=None, description="the App's webhook secret (required for serve)")
+    github_api_url: str = Field(default="https://api.github.com",
+                                description="API base; GitHub Enterprise Server: https://HOST/api/v3")
+    github_web_url: str | None = Field(
+        default=None, description="where setup sends the App manifest (default: github.com, or the Enterprise host)")
+    github_client_id: str | None = Field(default=None, description="the App's OAuth client id (written by setup)")
+    github_client_secret: SecretStr | None = Field(
+        default=None, description="the App's OAuth client secret (written by setup)")
+    public_url: str | None = Field(
+        default=None, description="the bot's public https:// address (statuses' Details links, sign-in callback)")
+    database_url: str = Field(default="sqlite:///governance.db",
+                              description="sqlite:///PATH or postgresql://user:pass@host/db")
+    host: str = Field(default="0.0.0.0", description="address serve listens on")
+    port: int = Field(default=8080, ge=1, le=65535, description="port serve listens on")
+    workers: int = Field(default=8, ge=1, le=256, description="deliveries processed at once per process")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="the bot's own log level (libraries stay at WARNING)")
+    log_format: Literal["console", "json"] = Field(default="console", description="console, or json: one object a line")
+    sweep_interval_seconds: float = Field(
+        default=300.0, ge=0, description="how often the App's delivery log is searched for missed deliveries (0: never)")
 
     # Operational knobs that SPEC leaves to us (documented in the README).
-    lease_seconds: float = Field(default=60.0, gt=0)
-    max_attempts: int = Field(default=6, ge=1)
-    retry_base_seconds: float = Field(default=2.0, ge=0)
-    shutdown_grace_seconds: float = Field(default=20.0, ge=0)
-    max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024)
+    lease_seconds: float = Field(default=60.0, gt=0, description="how long a claimed delivery is held")
+    max_attempts: int = Field(default=6, ge=1, description="tries per delivery before it is failed")
+    retry_base_seconds: float = Field(default=2.0, ge=0, description="first retry delay (doubles each time)")
+    shutdown_grace_seconds: float = Field(default=20.0, ge=0, description="on SIGTERM, time for in-flight work")
+    max_body_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, description="largest webhook body accepted")
     # Intake limits (bot/intake.py): what clients that have not yet proven the signature can hold.
-    webhook_read_timeout: float = Field(default=10.0, gt=0)
-    max_connections: int = Field(default=256, ge=2)
-    webhook_buffer_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
-    metrics_port: int | None = Field(default=None, ge=1, le=65535)
-    metrics_host: str | None = None  # default: HOST
-    delivery_retention_days: float = Field(default=14.0, gt=0)
+    webhook_read_timeout: float = Field(default=10.0, gt=0, description="seconds a webhook body may take to arrive")
+    max_connections: int = Field(default=256, ge=2, description="open connections accepted at once")
+    webhook_buffer_bytes: int = Field(default=64 * 1024 * 1024, ge=1024,
+                                      description="webhook bodies buffered at once, in bytes")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535,
+                                     description="serve /metrics on this port instead of PORT")
+    metrics_host: str | None = Field(default=None, description="address for METRICS_PORT (default: HOST)")
+    delivery_retention_days: float = Field(default=14.0, gt=0, description="finished deliveries kept this long")
     # Rule work off the event loop (bot/offload.py): worker processes, and seconds of such work
     # one delivery may use before its rules' statuses become `error`.
-    offload_workers: int = Field(default=2, ge=1, le=64)
-    rule_work_budget_seconds: float = Field(default=20.0, gt=0)
+    offload_workers: int = Field(default=2, ge=1, le=64, description="processes for rule work off the event loop")
+    rule_work_budget_seconds: float = Field(default=20.0, gt=0,
+                                            description="seconds of rule work per delivery before its statuses are error")
     # GitHub's secondary limits on content-creating requests, per installation (SPEC §2).
-    writes_per_minute: int = Field(default=80, ge=1)
-    writes_per_hour: int = Field(default=500, ge=1)
+    writes_per_minute: int = Field(default=80, ge=1, description="per-installation writes in any rolling minute")
+    writes_per_hour: int = Field(default=500, ge=1, description="per-installation writes in any rolling hour")
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -146,15 +160,26 @@ class Settings(BaseSettings):
             raise SettingsError(f"{source}: not a PEM-encoded private key") from None
         return pem
 
-    def require_app(self) -> None:
-        """Fail fast, naming the variable, when `serve` lacks what it needs."""
+    def app_errors(self) -> list[str]:
+        """What `serve` lacks, one line per variable (empty when it has everything)."""
+        errors: list[str] = []
         if not self.github_app_id:
-            raise SettingsError("GITHUB_APP_ID: required for serve")
-        if not self.github_app_id.strip().isdigit():
-            raise SettingsError("GITHUB_APP_ID: must be the App's numeric id")
+            errors.append("GITHUB_APP_ID: required for serve (run `governance-bot setup` to create the App)")
+        elif not self.github_app_id.strip().isdigit():
+            errors.append("GITHUB_APP_ID: must be the App's numeric id")
         if self.github_webhook_secret is None or not self.github_webhook_secret.get_secret_value():
-            raise SettingsError("GITHUB_WEBHOOK_SECRET: required for serve")
-        self.private_key_pem()
+            errors.append("GITHUB_WEBHOOK_SECRET: required for serve")
+        try:
+            self.private_key_pem()
+        except SettingsError as exc:
+            errors.extend(exc.lines)
+        return errors
+
+    def require_app(self) -> None:
+        """Fail fast, naming every variable `serve` lacks."""
+        errors = self.app_errors()
+        if errors:
+            raise SettingsError(errors)
 
     def secrets(self) -> list[str]:
         """Values that must never reach a log line or a reply."""
@@ -168,14 +193,48 @@ class Settings(BaseSettings):
         return [v for v in values if v]
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Build Settings, turning pydantic's error into one line naming the variable."""
+def _line(error: dict) -> tuple[str | None, str]:
+    field = str(error["loc"][0]) if error["loc"] else None
+    message = error["msg"].removeprefix("Value error, ")
+    return field, f"{field.upper()}: {message}" if field else message
+
+
+def load_settings(*, for_serve: bool = False, **overrides: object) -> Settings:
+    """Build Settings; every malformed (and, `for_serve`, missing) variable is reported at once.
+
+    One run that lists every problem beats one run per problem: the fields pydantic refused are
+    set aside and the rest checked again, so a bad PORT does not hide a missing GITHUB_APP_ID.
+    """
+    errors: list[str] = []
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        settings: Settings | None = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "settings"
-        message = first["msg"].removeprefix("Value error, ")
-        if field == "settings" or not first["loc"]:
-            raise SettingsError(message) from None
-        raise SettingsError(f"{field.upper()}: {message}") from None
+        refused: dict[str, object] = {}
+        for error in exc.errors():
+            field, line = _line(error)
+            errors.append(line)
+            if field is None:  # a check across fields names its variable first ("METRICS_PORT: …")
+                named = line.split(":", 1)[0].lower()
+                field = named if named in Settings.model_fields else "github_private_key_path"
+            refused[field] = None
+        for field in refused:
+            refused[field] = Settings.model_fields[field].default
+        try:
+            settings = Settings(**{**overrides, **refused})  # type: ignore[arg-type]
+        except ValidationError:
+            settings = None
+    if for_serve and settings is not None:
+        errors.extend(settings.app_errors())
+    if errors:
+        raise SettingsError(errors)
+    assert settings is not None
+    return settings
+
+
+def settings_help() -> str:
+    """Every setting with its default and meaning, for `serve --help`."""
+    lines = ["settings (environment variables, or a .env file in the working directory):"]
+    for name, field in Settings.model_fields.items():
+        default = "" if field.default is None else f" [default: {field.default}]"
+        lines.append(f"  {name.upper():<26} {field.description}{default}")
+    return "\n".join(lines)

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot import metrics
 from bot.errors import PermanentFailure, RetryLater
+from bot.github import writes_sent
 from bot.listen import Listener
 from bot.logsetup import delivery_context
 from bot.queue import Delivery, DeliveryQueue
@@ -94,12 +95,17 @@ class WorkerPool:
             pass
 
     async def _process(self, delivery: Delivery) -> None:
+        """Process one claimed delivery and record its outcome; one log line says how it ended."""
         token = delivery_context.set(
             {"delivery": delivery.id, "event": delivery.event, "action": delivery.action,
              "repository": delivery.repository}
         )
+        tally = [0]
+        tally_token = writes_sent.set(tally)
         started = time.monotonic()
         heartbeat = asyncio.create_task(self._heartbeat(delivery.id))
+        outcome: str | None = None  # set once the outcome is recorded: the line says what the queue holds
+        level, detail, unexpected = logging.INFO, "", None
         try:
             try:
                 await self.processor(delivery)
@@ -108,43 +114,59 @@ class WorkerPool:
         except asyncio.CancelledError:
             raise
         except WindowFull as exc:
-            await self._hand_back(delivery, exc)
+            outcome, level, detail = await self._hand_back(delivery, exc)
         except RetryLater as exc:
             final = await self._record(self.queue.fail, delivery, f"retry: {exc}", permanent=False, delay=exc.delay)
             metrics.deliveries_failed.labels(delivery.event, str(final).lower()).inc()
-            log.warning("delivery will be retried: %s%s", exc, " (gave up)" if final else "")
+            outcome, level, detail = self._retry_or_failed(delivery, final, str(exc))
         except PermanentFailure as exc:
             await self._record(self.queue.fail, delivery, str(exc), permanent=True)
             metrics.deliveries_failed.labels(delivery.event, "true").inc()
-            log.error("delivery failed: %s", exc)
+            outcome, level, detail = "failed", logging.ERROR, f": {exc} (not retried)"
         except Exception as exc:
             final = await self._record(self.queue.fail, delivery, f"{type(exc).__name__}: {exc}", permanent=False)
             metrics.deliveries_failed.labels(delivery.event, str(final).lower()).inc()
-            log.exception("delivery failed (attempt %s)%s", delivery.attempts, ", giving up" if final else "")
+            outcome, level, detail = self._retry_or_failed(delivery, final, f"{type(exc).__name__}: {exc}")
+            unexpected = exc  # not an error we anticipated: the traceback says where
         else:
             await self._record(self.queue.complete, delivery.id)
             metrics.deliveries_processed.labels(delivery.event).inc()
-            log.info("processed in %.0f ms (attempt %d)", (time.monotonic() - started) * 1000, delivery.attempts)
+            outcome = "done"
         finally:
             heartbeat.cancel()
-            metrics.processing_seconds.labels(delivery.event).observe(time.monotonic() - started)
+            elapsed = time.monotonic() - started
+            metrics.processing_seconds.labels(delivery.event).observe(elapsed)
+            if outcome is not None:
+                event = f"{delivery.event}.{delivery.action}" if delivery.action else delivery.event
+                log.log(level, "delivery %s: event=%s repository=%s outcome=%s writes=%d ms=%.0f%s", delivery.id, event,
+                        delivery.repository or "-", outcome, tally[0], elapsed * 1000, detail, exc_info=unexpected)
+            writes_sent.reset(tally_token)
             delivery_context.reset(token)
 
-    async def _hand_back(self, delivery: Delivery, exc: WindowFull) -> None:
+    async def _hand_back(self, delivery: Delivery, exc: WindowFull) -> tuple[str, int, str]:
         """The installation may not write before `exc.until`: the delivery waits in the queue, not in a worker.
 
         Claims skip the installation until then (bot.pacing wrote when); a timer wakes a worker then.
         A pause GitHub imposed counts as an attempt (so endless refusals end); our own full window does not.
+        Returns the outcome for the delivery's log line.
         """
         if exc.counts_attempt:
             final = await self._record(self.queue.fail, delivery, f"retry: {exc}", permanent=False, delay=exc.delay)
             metrics.deliveries_failed.labels(delivery.event, str(final).lower()).inc()
-            log.warning("delivery will be retried: %s%s", exc, " (gave up)" if final else "")
+            result = self._retry_or_failed(delivery, final, str(exc))
         else:
             await self._record(self.queue.defer, delivery, exc.until, f"waiting: {exc}")
-            log.info("handed back: %s", exc)
+            result = ("waiting", logging.INFO, f": {exc}")
         delay = max(0.0, exc.until - self.queue.clock()) + 0.01
         asyncio.get_running_loop().call_later(delay, self.queue.wakeup.notify)
+        return result
+
+    def _retry_or_failed(self, delivery: Delivery, final: bool, reason: str) -> tuple[str, int, str]:
+        """A failure that may pass is a WARNING while it will be retried, one ERROR when it is final."""
+        if final:
+            return "failed", logging.ERROR, f": {reason} (attempt {delivery.attempts} of {self.queue.max_attempts}; " \
+                                            f"`governance-bot deliveries retry {delivery.id}` runs it again)"
+        return "retry", logging.WARNING, f": {reason} (attempt {delivery.attempts} of {self.queue.max_attempts})"
 
     async def _record(self, action: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> Any:
         """Run a bookkeeping write, retried while the database is briefly unreachable.

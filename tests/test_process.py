@@ -154,7 +154,10 @@ async def test_serve_refuses_to_start_without_settings(tmp_path):
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
     assert proc.returncode == 2
-    assert err.decode().strip().splitlines() == ["governance-bot: GITHUB_APP_ID: required for serve"]
+    assert err.decode().strip().splitlines() == [  # every missing setting at once, one line each
+        "governance-bot: GITHUB_APP_ID: required for serve (run `governance-bot setup` to create the App)",
+        "governance-bot: GITHUB_WEBHOOK_SECRET: required for serve",
+        "governance-bot: GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH: one is required for serve"]
 
     env.update(GITHUB_APP_ID="1", GITHUB_WEBHOOK_SECRET="x", GITHUB_PRIVATE_KEY="not a key")
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", cwd=tmp_path, env=env,
