@@ -14,7 +14,7 @@ from bot import server
 from bot.logsetup import LineLimiter, configure_logging
 from tests.harness import WEBHOOK_SECRET, BotHarness, make_settings, new_app_key, sign
 from tests.payloads import pull_request_event
-from tests.test_engine import REPO, probe_rule, setup_repo  # noqa: F401 (the probe rule fixture)
+from tests.test_engine import REPO, setup_repo
 
 
 @pytest.fixture(autouse=True)
