@@ -94,7 +94,7 @@ class Replica:
         count = 0
         for line in self.log_path.read_text().splitlines():
             try:
-                count += json.loads(line).get("message", "").startswith("processed in")
+                count += "outcome=done" in json.loads(line).get("message", "")
             except ValueError:
                 continue
         return count

@@ -99,6 +99,51 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_setup(args: argparse.Namespace) -> int:
+    """Serve the local set-up page until GitHub has handed over the new App's credentials."""
+    env_path = Path(args.env_file).resolve()
+    if env_path.exists() and not args.force:
+        return _die(f"{env_path} exists already: move it away, or run `governance-bot setup --force` to replace it")
+    try:
+        settings = load_settings()
+        result = asyncio.run(_setup(args, settings, env_path))
+    except SettingsError as exc:
+        return _die(str(exc))
+    except KeyboardInterrupt:
+        return _die("set-up interrupted; nothing was written", 130)
+    print(f"Wrote {result['env_path']} (mode 0600) for the GitHub App {result['html_url']} (App ID {result['id']}).")
+    print(f"Install it: {result['install_url']}")
+    print("Then run: governance-bot serve")
+    return 0
+
+
+async def _setup(args: argparse.Namespace, settings: Any, env_path: Path) -> dict[str, Any]:
+    from aiohttp import web
+
+    from bot.logsetup import configure_logging
+    from bot.web.setup import SETUP_KEY, create_setup_app, install_url
+
+    configure_logging(settings.log_level, settings.log_format, settings.secrets())
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    sock = _listen(args.host, args.port)
+    base_url = f"http://{shown_host}:{sock.getsockname()[1]}"
+    app = create_setup_app(settings, args.rules, env_path=env_path, base_url=base_url, force=args.force,
+                           webhook_url=args.webhook_url or "", organization=args.org or "", name=args.name)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+    print(f"Open {base_url}/ in a browser to create the GitHub App (Ctrl-C to stop).", flush=True)
+    state = app[SETUP_KEY]
+    try:
+        await state.done.wait()
+        await asyncio.sleep(1.0)  # let the browser receive the last page
+    finally:
+        await runner.cleanup()
+    created = state.created or {}
+    return {"env_path": state.written_to, "html_url": created.get("html_url", ""), "id": created.get("id"),
+            "install_url": install_url(created)}
+
+
 def cmd_config_validate(args: argparse.Namespace) -> int:
     from bot.config import load_text
 
@@ -197,6 +242,18 @@ def build_parser(rules: Sequence["Rule"]) -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the webhook server", epilog=settings_help(),
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     serve.set_defaults(func=cmd_serve)
+
+    setup = sub.add_parser("setup", help="create the GitHub App from a manifest and write its credentials to .env",
+                           description="Serves a local page with one button that registers the GitHub App "
+                                       "(permissions and events from the rules) and writes .env (mode 0600).")
+    setup.add_argument("--host", default="127.0.0.1", help="address of the local page (default 127.0.0.1)")
+    setup.add_argument("--port", type=int, default=3000, help="port of the local page (default 3000)")
+    setup.add_argument("--webhook-url", help="where GitHub will POST webhooks, e.g. https://bot.example.org/webhook")
+    setup.add_argument("--org", help="register the App under this organisation (default: your personal account)")
+    setup.add_argument("--name", default="governance-bot", help="the App's name (editable on GitHub)")
+    setup.add_argument("--env-file", default=".env", help="where to write the credentials (default .env)")
+    setup.add_argument("--force", action="store_true", help="replace an existing env file")
+    setup.set_defaults(func=cmd_setup)
 
     replay = sub.add_parser("replay", help="feed one webhook payload through the engine")
     replay.add_argument("payload", help="a webhook payload JSON file")

@@ -61,6 +61,18 @@ class Browser:
 
         return await asyncio.to_thread(self.driver.find_elements, By.CSS_SELECTOR, css)
 
+    async def wait_for(self, css: str, timeout: float = 30.0):
+        """The element once the page holding it has loaded (a click that navigates returns before the load ends)."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions
+        from selenium.webdriver.support.wait import WebDriverWait
+
+        wait = WebDriverWait(self.driver, timeout)
+        return await asyncio.to_thread(wait.until, expected_conditions.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+    async def title(self) -> str:
+        return await asyncio.to_thread(lambda: self.driver.title)
+
     async def text(self, css: str = "body") -> str:
         element = await self.find(css)
         return await asyncio.to_thread(lambda: element.text)

@@ -162,14 +162,14 @@ class RoutingWatch:
 
 
 def processed_in_log(path: Path) -> list[str]:
-    """Delivery ids of the "processed in … ms" lines a replica logged."""
+    """Delivery ids of the "delivery ID: … outcome=done" lines a replica logged."""
     ids = []
     for line in path.read_text().splitlines():
         try:
             entry = json.loads(line)
         except ValueError:
             continue
-        if entry.get("message", "").startswith("processed in"):
+        if "outcome=done" in entry.get("message", ""):
             ids.append(entry["delivery"])
     return ids
 
