@@ -145,7 +145,14 @@ def validate(data: dict[str, Any], rules: Sequence["Rule"]) -> tuple[RulesFileBa
     try:
         return model.model_validate(normalised), []
     except ValidationError as exc:
-        return None, [_format_error(e) for e in exc.errors()]
+        # `enabled: false` is valid on its own (SPEC §3): a section that is off needs none of its
+        # required keys. Anything else wrong in it (an unknown key, a wrong type) is still reported.
+        off = {k for k, v in normalised.items() if isinstance(v, dict) and v.get("enabled") is False}
+        errors = [e for e in exc.errors() if not (e["type"] == "missing" and len(e["loc"]) == 2 and e["loc"][0] in off)]
+        if errors:
+            return None, [_format_error(e) for e in errors]
+    # Only required keys of switched-off sections were missing: those sections are simply absent.
+    return model.model_validate({k: v for k, v in normalised.items() if k not in off}), []
 
 
 def load_text(text: str, rules: Sequence["Rule"]) -> LoadedConfig:

@@ -55,6 +55,13 @@ def check_webhook_url(value: str) -> str | None:
     return None
 
 
+def public_url(webhook_url: str) -> str:
+    """The bot's own address, from the webhook URL GitHub will call (`https://host/webhook` -> `https://host`)."""
+    parts = urlsplit(webhook_url)
+    path = parts.path.rstrip("/").removesuffix("/webhook")
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
 def build(rules: Sequence["Rule"], *, name: str, webhook_url: str, redirect_url: str,
           description: str = "Repository governance: CLA, licence headers, onboarding, triage, open core.") -> dict[str, Any]:
     """The manifest GitHub registers the App from."""
@@ -65,6 +72,8 @@ def build(rules: Sequence["Rule"], *, name: str, webhook_url: str, redirect_url:
         "description": description,
         "hook_attributes": {"url": webhook_url, "active": True},
         "redirect_url": redirect_url,
+        # Sign-in to the bot's pages returns to the host that receives the webhooks (PUBLIC_URL).
+        "callback_urls": [f"{public_url(webhook_url)}/login/callback"],
         "public": False,
         "default_permissions": permissions(rules),
         "default_events": events(rules),

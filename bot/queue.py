@@ -437,6 +437,18 @@ class DeliveryQueue:
             )
         return int(value or 0)
 
+    async def find(self, *, state: str | None = None, repository: str | None = None,
+                   limit: int = 50) -> list[dict[str, Any]]:
+        """Deliveries, newest first, without their payloads (`deliveries list`)."""
+        columns = [c for c in deliveries.c if c.name != "payload"]
+        query = select(*columns).order_by(deliveries.c.received_at.desc()).limit(limit)
+        if state:
+            query = query.where(deliveries.c.state == state)
+        if repository:
+            query = query.where(func.lower(deliveries.c.repository) == repository.lower())
+        async with self.store.engine.connect() as conn:
+            return [dict(row) for row in (await conn.execute(query)).mappings()]
+
     async def get(self, delivery_id: str) -> dict[str, Any] | None:
         async with self.store.engine.connect() as conn:
             row = (await conn.execute(select(deliveries).where(deliveries.c.id == delivery_id))).mappings().first()

@@ -183,6 +183,21 @@ class WriteLock:
         self._locked = False
 
 
+def absent_database(url: str) -> str | None:
+    """Why a command that reads what `serve` stored must not open `url`: a SQLite file that does not exist.
+
+    Opening it would create an empty database in whatever directory the command ran from, and
+    then report "nothing there" instead of "wrong place".
+    """
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or Path(database).exists():
+        return None
+    return (f"DATABASE_URL: no database at {Path(database).resolve()} (nothing was created): run this where "
+            "`governance-bot serve` runs, or set DATABASE_URL to its database")
+
+
 class Store:
     """Owns the async engine. Everything that is state lives here, never in process memory.
 

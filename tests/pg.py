@@ -5,6 +5,7 @@ for the whole session, so every module shares one server:
 
 - `pg_server` (session): the running `PostgresServer` (skips when PostgreSQL is not installed,
   fails instead when `GOVERNANCE_REQUIRE_POSTGRES=1`, as `.ci/run` sets);
+- `db_url` (function, parametrised): a SQLite URL, then that PostgreSQL database, so a test runs on both;
 - `pg_url` (function): an empty database on it (its schema reset before each test), as a
   `postgresql://` URL;
 - `pg_two_replicas` (function): two `Store`s on that database, as two replicas would hold.
@@ -159,6 +160,14 @@ def pg_server() -> Iterator[PostgresServer]:
         yield server
     finally:
         server.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Run the test twice: on the embedded SQLite (a file in the test's folder) and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'governance.db'}"
+    return request.getfixturevalue("pg_url")
 
 
 @pytest.fixture

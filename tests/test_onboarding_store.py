@@ -25,17 +25,9 @@ pytest_plugins = ["tests.pg"]
 REPO = "Acme/Widgets"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path) -> str:
-    """Every test runs on the embedded SQLite and on PostgreSQL (several replicas' database)."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'onboarding.db'}"
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
-async def store(database_url):
-    db = Store(database_url)
+async def store(db_url):
+    db = Store(db_url)
     await db.create_schema()
     yield db
     await db.close()
@@ -55,9 +47,9 @@ async def test_concurrent_turns_are_all_different(store):
     assert sorted(turns) == list(range(30))
 
 
-async def test_turns_are_kept_per_repository_and_across_store_instances(store, database_url):
+async def test_turns_are_kept_per_repository_and_across_store_instances(store, db_url):
     await _turn(store)
-    other = Store(database_url)  # another replica on the same database
+    other = Store(db_url)  # another replica on the same database
     try:
         async with other.transaction() as conn:
             assert await take_turn(other, conn, REPO.lower()) == 1  # the key ignores case
@@ -108,8 +100,8 @@ async def test_first_merge_is_remembered_per_user_id(store):
     assert not await first_merge_remembered(store, REPO, 8)
 
 
-async def test_one_greeting_of_each_kind_however_many_contributions_race(store, database_url):
-    replica = Store(database_url)  # claims from two replicas' connection pools
+async def test_one_greeting_of_each_kind_however_many_contributions_race(store, db_url):
+    replica = Store(db_url)  # claims from two replicas' connection pools
     try:
         stores = [store, replica]
         claims = [(kind, number) for number in range(1, 9) for kind in ("issue", "pull_request", "first_merge")]

@@ -22,13 +22,6 @@ from bot.workers import WorkerPool
 pytest_plugins = ["tests.pg"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'queue.db'}"
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
 async def open_store(db_url) -> AsyncIterator[Callable[[], Store]]:
     """Open another Store (a replica's own connection pool) on the test's database; all closed at the end."""

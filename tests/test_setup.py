@@ -20,7 +20,7 @@ from dotenv import dotenv_values
 from bot.settings import Settings
 from bot.web.setup import create_setup_app
 from rules import RULES
-from tests.browser import browser, in_thread, screenshot  # noqa: F401 (fixture)
+from tests.browser import browser  # noqa: F401 (fixture)
 from tests.fake_ext_manifest import ManifestFlow
 from tests.harness import sign
 from tests.test_process import ROOT, free_port
@@ -96,6 +96,7 @@ async def test_manifest_round_trip_in_a_browser_then_serve_accepts_a_ping(fake, 
     manifest = flow.received[0]
     assert manifest["redirect_url"] == f"http://127.0.0.1:{setup_port}/callback"
     assert manifest["hook_attributes"] == {"url": webhook_url, "active": True}
+    assert manifest["callback_urls"] == [f"http://127.0.0.1:{serve_port}/login/callback"]
     app = flow.created
     assert install == f"{app['html_url']}/installations/new" and install in out.decode()
 
@@ -106,6 +107,7 @@ async def test_manifest_round_trip_in_a_browser_then_serve_accepts_a_ping(fake, 
     assert values["GITHUB_WEBHOOK_SECRET"] == app["webhook_secret"]
     assert values["GITHUB_CLIENT_ID"] == app["client_id"] and values["GITHUB_CLIENT_SECRET"] == app["client_secret"]
     assert values["GITHUB_API_URL"] == fake.url and values["GITHUB_WEB_URL"] == flow.url
+    assert values["PUBLIC_URL"] == f"http://127.0.0.1:{serve_port}"  # the host GitHub posts webhooks to
     settings = Settings(_env_file=env_file)
     settings.require_app()
     assert settings.private_key_pem().strip() == app["pem"].strip()

@@ -50,22 +50,25 @@ class SetupState:
     webhook_url: str = ""
     organization: str = ""
     name: str = DEFAULT_NAME
-    issued: dict[str, float] = field(default_factory=dict)  # state -> when handed out
+    issued: dict[str, tuple[float, str]] = field(default_factory=dict)  # state -> (when handed out, webhook URL)
     created: dict[str, Any] | None = None  # the App, once registered
     written_to: Path | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def new_state(self) -> str:
+    def new_state(self, webhook_url: str) -> str:
+        """A fresh `state` for one trip to GitHub, remembering the webhook URL the manifest carried."""
         now = time.monotonic()
-        self.issued = {s: t for s, t in self.issued.items() if now - t < STATE_TTL}
+        self.issued = {s: v for s, v in self.issued.items() if now - v[0] < STATE_TTL}
         value = secrets.token_urlsafe(32)
-        self.issued[value] = now
+        self.issued[value] = (now, webhook_url)
         return value
 
-    def take_state(self, value: str) -> bool:
-        """True once for a state this process issued within the hour; never again."""
+    def take_state(self, value: str) -> str | None:
+        """The webhook URL of a state this process issued within the hour, once; None ever after."""
         issued = self.issued.pop(value, None)
-        return issued is not None and time.monotonic() - issued < STATE_TTL
+        if issued is None or time.monotonic() - issued[0] >= STATE_TTL:
+            return None
+        return issued[1]
 
 
 SETUP_KEY = web.AppKey("governance_bot_setup", SetupState)
@@ -109,7 +112,7 @@ async def index(request: web.Request) -> web.Response:
         env_path=str(state.env_path), web_url=state.settings.web_url,
         rules=[rule.name for rule in state.rules])
     if ready:
-        state_value = state.new_state()
+        state_value = state.new_state(webhook_url)
         values["action"] = manifest.registration_url(state.settings.web_url, organization or None, state_value)
         values["manifest_json"] = _json(manifest.build(state.rules, name=name, webhook_url=webhook_url,
                                                        redirect_url=f"{state.base_url}/callback"))
@@ -126,7 +129,8 @@ async def callback(request: web.Request) -> web.Response:
     """GitHub's redirect back: check `state`, exchange `code`, write `.env`, show the install link."""
     state = request.app[SETUP_KEY]
     code = request.query.get("code", "")
-    if not state.take_state(request.query.get("state", "")):
+    webhook_url = state.take_state(request.query.get("state", ""))
+    if webhook_url is None:
         log.warning("set-up callback refused: unknown, expired or already used state")
         return _message(request, "Not accepted", "This link was not issued by this set-up page, has expired, or "
                         "was used already. Nothing was exchanged. Open the set-up page and start again.", 400)
@@ -137,7 +141,7 @@ async def callback(request: web.Request) -> web.Response:
     except ExchangeError as exc:
         log.error("set-up: %s", exc)
         return _message(request, "GitHub did not hand over the App", str(exc), 502)
-    written = write_env(state.env_path, app, state.settings, force=state.force)
+    written = write_env(state.env_path, app, state.settings, force=state.force, webhook_url=webhook_url)
     state.created, state.written_to = app, written
     state.done.set()
     log.info("set-up: App %s (id %s) registered; credentials written to %s", app.get("slug"), app.get("id"), written)
@@ -183,7 +187,7 @@ def _quoted(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-def env_text(app: dict[str, Any], settings: "Settings") -> str:
+def env_text(app: dict[str, Any], settings: "Settings", webhook_url: str = "") -> str:
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [f"# Written by `governance-bot setup` on {stamp} for the GitHub App {app.get('html_url', '')}",
              "# Keep this file private (mode 0600): it holds the App's private key and secrets.",
@@ -194,6 +198,8 @@ def env_text(app: dict[str, Any], settings: "Settings") -> str:
         lines.append(f"GITHUB_CLIENT_ID={_quoted(app['client_id'])}")
     if app.get("client_secret"):
         lines.append(f"GITHUB_CLIENT_SECRET={_quoted(app['client_secret'])}")
+    if webhook_url and not settings.public_url:
+        lines.append(f"PUBLIC_URL={manifest.public_url(webhook_url)}")
     if settings.github_api_url != "https://api.github.com":
         lines.append(f"GITHUB_API_URL={settings.github_api_url}")
     if settings.github_web_url:
@@ -201,13 +207,13 @@ def env_text(app: dict[str, Any], settings: "Settings") -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_env(path: Path, app: dict[str, Any], settings: "Settings", *, force: bool) -> Path:
+def write_env(path: Path, app: dict[str, Any], settings: "Settings", *, force: bool, webhook_url: str = "") -> Path:
     """Write the credentials with mode 0600 from the first byte; never over an existing file unless `force`.
 
     If a file appeared at `path` while the user was on GitHub, the credentials go beside it
     (`.env.app-ID`) rather than being lost: the App exists now and its key is shown only once.
     """
-    text = env_text(app, settings)
+    text = env_text(app, settings, webhook_url)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
     try:
         fd = os.open(path, flags, 0o600)

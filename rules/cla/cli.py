@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.settings import SettingsError, load_settings
-from bot.store import Store
+from bot.store import Store, absent_database
 
 from . import store as signatures
 
@@ -43,6 +43,9 @@ def add_cli(subparsers: Any) -> None:
 
 def _with_store(work: Callable[[Store], Awaitable[T]]) -> T:
     settings = load_settings()
+    absent = absent_database(settings.database_url)
+    if absent:  # the signatures are elsewhere: an empty new database would hide that
+        raise SettingsError(absent)
 
     async def run() -> T:
         store = Store(settings.database_url)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from bot.config import RULES_PATH
 from bot.globs import compile_globs
 from rules.common.gitattributes import GitAttributes
 
@@ -98,6 +99,8 @@ class HeaderPolicy:
         path = path.removeprefix("./")
         # A name that is not UTF-8 (kept by surrogateescape) is matched as its printable form.
         match = printable_path(path)
+        if path == RULES_PATH:  # the bot's own configuration, not the project's source
+            return Scope(path, reason="the rules file")
         if path.startswith("LICENSES/"):
             return Scope(path, reason="licence texts (LICENSES/)")
         if self.reuse is not None and is_reuse_metadata(path):
