@@ -9,7 +9,6 @@ import re
 import stat
 import sys
 import time
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp

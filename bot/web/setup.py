@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import logging
 import os
 import secrets
@@ -114,15 +115,9 @@ async def index(request: web.Request) -> web.Response:
     if ready:
         state_value = state.new_state(webhook_url)
         values["action"] = manifest.registration_url(state.settings.web_url, organization or None, state_value)
-        values["manifest_json"] = _json(manifest.build(state.rules, name=name, webhook_url=webhook_url,
-                                                       redirect_url=f"{state.base_url}/callback"))
+        values["manifest_json"] = json.dumps(manifest.build(state.rules, name=name, webhook_url=webhook_url,
+                                                            redirect_url=f"{state.base_url}/callback"))
     return _render(request, "setup.html", title="Create the GitHub App", **values)
-
-
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, separators=(",", ":"))
 
 
 async def callback(request: web.Request) -> web.Response:
