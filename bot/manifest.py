@@ -21,7 +21,6 @@ if TYPE_CHECKING:
 # the `governance/config` status, the report comment and command replies (issues).
 FRAMEWORK_PERMISSIONS = {"metadata": "read", "contents": "read", "pull_requests": "read", "issues": "write",
                          "statuses": "write"}
-FRAMEWORK_EVENTS = ("pull_request", "issue_comment")
 _ACCESS_ORDER = {"read": 1, "write": 2, "admin": 3}
 # GitHub logins: alphanumerics and single hyphens, at most 39 characters.
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
@@ -38,7 +37,10 @@ def permissions(rules: Sequence["Rule"]) -> dict[str, str]:
 
 
 def events(rules: Sequence["Rule"]) -> list[str]:
-    return sorted({*FRAMEWORK_EVENTS, *(event for rule in rules for event in rule.webhook_events)})
+    """The engine's own events (`push` keeps rules files fresh) and every rule's."""
+    from bot.engine import webhook_events
+
+    return webhook_events(rules)
 
 
 def is_login(value: str) -> bool:

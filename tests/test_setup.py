@@ -27,7 +27,7 @@ from tests.test_process import ROOT, free_port
 # What the README's registration table lists, written out independently of the code that builds the manifest.
 EXPECTED_PERMISSIONS = {"contents": "read", "issues": "write", "members": "read", "merge_queues": "read",
                         "metadata": "read", "pull_requests": "write", "statuses": "write"}
-EXPECTED_EVENTS = ["issue_comment", "issues", "merge_group", "pull_request"]
+EXPECTED_EVENTS = ["issue_comment", "issues", "merge_group", "pull_request", "push"]
 
 
 def clean_env(**values: str) -> dict[str, str]:
