@@ -101,6 +101,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_setup(args: argparse.Namespace) -> int:
     """Serve the local set-up page until GitHub has handed over the new App's credentials."""
+    import asyncio
+
+    from bot.settings import SettingsError, load_settings
+
     env_path = Path(args.env_file).resolve()
     if env_path.exists() and not args.force:
         return _die(f"{env_path} exists already: move it away, or run `governance-bot setup --force` to replace it")
@@ -118,6 +122,8 @@ def cmd_setup(args: argparse.Namespace) -> int:
 
 
 async def _setup(args: argparse.Namespace, settings: Any, env_path: Path) -> dict[str, Any]:
+    import asyncio
+
     from aiohttp import web
 
     from bot.logsetup import configure_logging

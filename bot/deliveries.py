@@ -18,11 +18,12 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.queue import DeliveryQueue
 from bot.settings import SettingsError, load_settings
-from bot.store import Store, absent_database
+
+if TYPE_CHECKING:  # the database stack is imported when a command runs, not to parse arguments
+    from bot.queue import DeliveryQueue
 
 STATES = ("queued", "processing", "done", "failed")
 
@@ -42,8 +43,11 @@ def _one_line(text: str | None, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-async def _with_queue(work: Callable[[DeliveryQueue], Awaitable[int]]) -> int:
+async def _with_queue(work: Callable[["DeliveryQueue"], Awaitable[int]]) -> int:
     """Open the database the server uses (never a new SQLite file: see `absent_database`)."""
+    from bot.queue import DeliveryQueue
+    from bot.store import Store, absent_database
+
     settings = load_settings()
     absent = absent_database(settings.database_url)
     if absent:
@@ -56,7 +60,7 @@ async def _with_queue(work: Callable[[DeliveryQueue], Awaitable[int]]) -> int:
         await store.close()
 
 
-def _run(work: Callable[[DeliveryQueue], Awaitable[int]]) -> int:
+def _run(work: Callable[["DeliveryQueue"], Awaitable[int]]) -> int:
     try:
         return asyncio.run(_with_queue(work))
     except SettingsError as exc:
@@ -69,7 +73,7 @@ def _run(work: Callable[[DeliveryQueue], Awaitable[int]]) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    async def work(queue: DeliveryQueue) -> int:
+    async def work(queue: "DeliveryQueue") -> int:
         rows = await queue.find(state=args.state, repository=args.repository, limit=args.limit)
         if not rows:
             print("(no deliveries)")
@@ -85,7 +89,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    async def work(queue: DeliveryQueue) -> int:
+    async def work(queue: "DeliveryQueue") -> int:
         row = await queue.get(args.id)
         if row is None:
             print(f"governance-bot: no delivery {args.id}", file=sys.stderr)
@@ -115,7 +119,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
 
-    async def work(queue: DeliveryQueue) -> int:
+    async def work(queue: "DeliveryQueue") -> int:
         retried = await queue.retry_failed(args.id)
         if args.failed:
             print(f"queued {len(retried)} failed deliveries again" if retried else "no failed deliveries")
@@ -145,6 +149,7 @@ def _positive_hours(value: str) -> float:
 
 async def _sweep(since_hours: float | None) -> int:
     from bot.github import GitHubApp
+    from bot.store import Store, absent_database
     from bot.sweep import DeliverySweeper
 
     settings = load_settings()

@@ -95,14 +95,6 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
             metrics.rate_limit_remaining.labels(str(self.installation_id)).set(int(remaining))
         return status, response_headers, data
 
-    async def _make_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        """gidgethub's request, with the failing request named on its exception (`explain_http`)."""
-        try:
-            return await super()._make_request(method, url, *args, **kwargs)
-        except gidgethub.HTTPException as exc:
-            exc.request_line = f"{method} /{_path(url)}"  # type: ignore[attr-defined]
-            raise
-
     async def handle_rate_limit_error(self, *, method: str, url: str, exception: gidgethub.HTTPException,
                                       attempt: int) -> bool:
         wait = retry_delay(exception, attempt, self.backoff_base)

@@ -41,7 +41,6 @@ def _hint(status: int, message: str, request: str) -> str:
 def explain_http(exc: gidgethub.HTTPException, host: str, request: str = "") -> str:
     """`api.github.com answered 401 to POST /app/installations/1/access_tokens: <GitHub's message> (hint)`."""
     status = int(exc.status_code)
-    request = request or getattr(exc, "request_line", "")
     message = " ".join(str(exc).split())[:_MAX_MESSAGE]
     line = f"{host} answered {status}" + (f" to {request}" if request else "")
     if message and message != str(status):
