@@ -20,6 +20,7 @@ the three days GitHub keeps deliveries redeliverable. This is that script, insid
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -160,6 +161,7 @@ class DeliverySweeper:
         report = SweepReport(since=since)
         try:
             await self._sweep(report)
+            await self._forget_past_window(window_start)
         except BaseException:
             metrics.sweeps.labels("failed").inc()
             await asyncio.shield(self._release(covered_until=None))
@@ -208,14 +210,15 @@ class DeliverySweeper:
         attempts: dict[str, list[dict[str, Any]]] = {}
         before = gh.request_count
         try:
-            async for item in gh.getiter(f"/app/hook/deliveries?per_page={PER_PAGE}"):
-                if not isinstance(item, dict) or not isinstance(item.get("guid"), str):
-                    continue
-                delivered = _timestamp(item.get("delivered_at"))
-                if delivered is None or delivered < report.since:
-                    break  # newest first: the rest is older still
-                report.looked_at += 1
-                attempts.setdefault(item["guid"], []).append(item)
+            async with contextlib.aclosing(gh.getiter(f"/app/hook/deliveries?per_page={PER_PAGE}")) as items:
+                async for item in items:
+                    if not isinstance(item, dict) or not isinstance(item.get("guid"), str):
+                        continue
+                    delivered = _timestamp(item.get("delivered_at"))
+                    if delivered is None or delivered < report.since:
+                        break  # newest first: the rest is older still (the next page is never asked for)
+                    report.looked_at += 1
+                    attempts.setdefault(item["guid"], []).append(item)
         finally:
             report.log_requests = gh.request_count - before
         return attempts
@@ -260,6 +263,12 @@ class DeliverySweeper:
         async with self.store.transaction() as conn:
             await conn.execute(update(redelivery_requests).where(t.guid == missing.guid).values(outcome=reason))
         return reason
+
+    async def _forget_past_window(self, window_start: float) -> None:
+        """Drop what was asked for before the window: GitHub no longer lists those deliveries."""
+        t = redelivery_requests.c
+        async with self.store.transaction() as conn:
+            await conn.execute(delete(redelivery_requests).where(t.requested_at < window_start - 86400))
 
     async def _unclaim(self, guid: str) -> None:
         async with self.store.transaction() as conn:

@@ -265,3 +265,23 @@ def test_a_negative_sweep_interval_is_refused_naming_the_variable(monkeypatch):
     monkeypatch.setenv("SWEEP_INTERVAL_SECONDS", "-5")
     with pytest.raises(SettingsError, match="SWEEP_INTERVAL_SECONDS"):
         load_settings(_env_file=None)
+
+
+async def test_what_was_asked_before_the_window_is_forgotten(fake, app_key, tmp_path):
+    from sqlalchemy import select
+
+    from bot.sweep import redelivery_requests
+
+    DeliveryLog(fake)
+    bot = harness(fake, app_key, tmp_path)
+    await bot.start()
+    try:
+        now = time.time()
+        async with bot.state.store.transaction() as conn:
+            for guid, asked_at in (("old", now - 100 * 3600), ("recent", now - 70 * 3600)):
+                await conn.execute(redelivery_requests.insert().values(guid=guid, delivery_id=1, requested_at=asked_at))
+        await bot.state.sweeper.sweep(force=True)
+        async with bot.state.store.engine.connect() as conn:
+            assert list((await conn.execute(select(redelivery_requests.c.guid))).scalars()) == ["recent"]
+    finally:
+        await bot.close()
