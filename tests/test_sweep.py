@@ -35,8 +35,12 @@ def harness(fake, app_key, tmp_path, **overrides) -> BotHarness:
                                     **overrides))
 
 
-def webhook_url(bot: BotHarness):
-    return lambda: bot.url.rstrip("/") + "/webhook" if bot.server.port else None
+def webhook_url(*replicas: BotHarness):
+    """The App's webhook URL: a load balancer in front of the replicas that are listening."""
+    def url() -> str | None:
+        listening = [bot for bot in replicas if bot.state.listening.is_set()]
+        return listening[0].url.rstrip("/") + "/webhook" if listening else None
+    return url
 
 
 async def until(condition, timeout: float = 30.0) -> None:
@@ -89,7 +93,7 @@ async def test_two_replicas_sweeping_redeliver_each_guid_once(fake, app_key, pg_
         await log.send("pull_request", pull_request_event(fake, REPO, pr["number"]))
     a = harness(fake, app_key, tmp_path, database_url=pg_url, sweep_interval_seconds=3600)
     b = harness(fake, app_key, tmp_path, database_url=pg_url, sweep_interval_seconds=3600)
-    log.url = webhook_url(a)
+    log.url = webhook_url(a, b)
     await asyncio.gather(a.start(), b.start())
     try:
         await until(lambda: len(log.redeliveries_asked) == 20)
@@ -102,7 +106,7 @@ async def test_two_replicas_sweeping_redeliver_each_guid_once(fake, app_key, pg_
         assert len(asked) == 20 and set(asked.values()) == {1}
         assert Counter(e["guid"] for e in log.entries if e["redelivery"]).most_common(1)[0][1] == 1
         for pr in prs:
-            assert fake.latest_status(REPO, pr["head"]["sha"], "governance/probe") is not None
+            assert fake.latest_status(REPO, pr["head"]["sha"], "governance/probe") is not None, pr["number"]
 
         # A network blip: GitHub cannot reach either replica, redeliveries included. Sweeping on both
         # replicas, at once and again, asks for each GUID once.
