@@ -16,6 +16,7 @@ sweep, `bot.sweep`, normally recovers those too).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -86,6 +87,7 @@ class RulesFileMemory:
         self.absent_ttl = absent_ttl
         self.present_ttl = present_ttl
         self._entries: cachetools.LRUCache[str, _Remembered] = cachetools.LRUCache(maxsize=maxsize)
+        self._reading: dict[tuple[str, int], asyncio.Future[str | None]] = {}
 
     async def versions(self, repositories: Iterable[str]) -> dict[str, int] | None:
         """The current versions (0 when never pushed to); None when the database cannot say."""
@@ -113,11 +115,18 @@ class RulesFileMemory:
             ttl = self.present_ttl if entry.text is not None else self.absent_ttl
             if now - entry.read_at < ttl:
                 return entry.text
-        text = await fetch()
-        # The version was read before the file: a push landing in between leaves a newer version
-        # in the database than in this entry, so the next event reads the file again.
-        self._entries[key] = _Remembered(text, version, now)
-        return text
+        # Events of one repository arriving together share one read (a burst of webhooks would
+        # otherwise each ask GitHub before the first answer is remembered).
+        reading = self._reading.get((key, version))
+        if reading is None:
+            reading = self._reading[(key, version)] = asyncio.ensure_future(fetch())
+            reading.add_done_callback(lambda _: self._reading.pop((key, version), None))
+            text = await asyncio.shield(reading)
+            # The version was read before the file: a push landing in between leaves a newer version
+            # in the database than in this entry, so the next event reads the file again.
+            self._entries[key] = _Remembered(text, version, now)
+            return text
+        return await asyncio.shield(reading)
 
     async def forget(self, repository: str) -> None:
         """Every replica reads `repository`'s rules file again on its next event."""

@@ -3,6 +3,8 @@ on every replica, and an event whose rules file nobody pushed to costs no rules-
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.server import build_state
@@ -55,6 +57,18 @@ async def test_events_without_a_push_cost_no_rules_file_request(fake, bot):
     for action in ("synchronize", "edited", "reopened"):
         await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, action))
     assert rules_reads(fake) == []
+
+
+async def test_a_burst_of_events_reads_each_rules_file_once(fake, bot):
+    fake.add_repo(REPO)
+    fake.set_file(REPO, RULES_PATH, PROBE_FEAT)
+    prs = [open_pr(fake, n) for n in range(1, 11)]
+    responses = await asyncio.gather(*(bot.deliver("pull_request", pull_request_event(fake, REPO, pr["number"]))
+                                       for pr in prs))
+    assert {r.status for r in responses} == {202}
+    await bot.settle()
+    assert all(probe_state(fake, pr) == "failure" for pr in prs)
+    assert sorted((r.path.split("/")[3], r.status) for r in rules_reads(fake)) == [(".github", 404), ("widgets", 200)]
 
 
 async def test_changing_the_sign_phrase_on_the_default_branch_takes_effect_on_the_next_event(fake, bot):
