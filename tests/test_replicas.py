@@ -161,6 +161,27 @@ class RoutingWatch:
         await self._db.close()
 
 
+async def done_lines(tmp_path: Path, count: int, timeout: float = 10.0) -> tuple[list[str], list[str]]:
+    """Replicas a and b's "outcome=done" delivery ids, once `count` of them are logged.
+
+    A replica writes a delivery's line just after the database marks it done, so right after
+    the database says everything is done the logs may still trail by a moment. Past the
+    timeout, what is there is returned and the caller's assertion says what is missing.
+    """
+    def logged() -> tuple[list[str], list[str]]:
+        return processed_in_log(tmp_path / "a.log"), processed_in_log(tmp_path / "b.log")
+
+    async def enough() -> bool:
+        by_a, by_b = logged()
+        return len(by_a) + len(by_b) >= count
+
+    try:
+        await wait_for_async(enough, timeout=timeout)
+    except AssertionError:
+        pass
+    return logged()
+
+
 def processed_in_log(path: Path) -> list[str]:
     """Delivery ids of the "delivery ID: … outcome=done" lines a replica logged."""
     ids = []
@@ -212,7 +233,7 @@ async def test_two_replicas_process_each_delivery_exactly_once(fake, launch, db,
     for index, (delivery_id, _pr, _action) in enumerate(plan):
         assert sorted(answers[delivery_id]) == ([200, 202] if index % 10 == 0 else [202]), delivery_id
     assert {r["attempts"] for r in final.values()} == {1}  # nobody claimed anything twice
-    by_a, by_b = processed_in_log(tmp_path / "a.log"), processed_in_log(tmp_path / "b.log")
+    by_a, by_b = await done_lines(tmp_path, len(final))
     assert sorted(by_a + by_b) == sorted(final)  # each delivery processed once, by one replica
     assert by_a and by_b  # both replicas did work
     assert watch.samples > 20 and watch.violations == []
@@ -245,7 +266,7 @@ async def test_sigkilled_replica_work_is_finished_by_the_other(fake, launch, db,
 
     assert {k for k, r in final.items() if r["attempts"] == 2} == orphaned  # taken over once, after expiry
     assert {r["attempts"] for k, r in final.items() if k not in orphaned} == {1}
-    by_a, by_b = processed_in_log(tmp_path / "a.log"), processed_in_log(tmp_path / "b.log")
+    by_a, by_b = await done_lines(tmp_path, len(final))
     assert orphaned <= set(by_b) and not orphaned & set(by_a)
     assert max(Counter(by_a + by_b).values()) == 1
     assert watch.violations == []
