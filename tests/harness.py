@@ -199,3 +199,18 @@ class BotHarness:
         response = await self.deliver(event, payload, **kwargs)
         await self.settle()
         return response
+
+
+REPORT_MARKER = "<!-- governance-bot:report -->"
+
+
+def reports(fake, number: int, full_name: str = "acme/widgets") -> list[dict]:
+    """The report comments on an issue or pull request (there should be at most one)."""
+    return [c for c in fake.comments(full_name, number) if c["body"].startswith(REPORT_MARKER)]
+
+
+def the_report(fake, number: int, full_name: str = "acme/widgets") -> str:
+    """The one report comment's body; fails when there is none or more than one."""
+    found = reports(fake, number, full_name)
+    assert len(found) == 1, f"expected one report comment, found {len(found)}"
+    return found[0]["body"]

@@ -22,7 +22,7 @@ from tests.fake_ext_cla import (
     sha,
 )
 from tests.fake_ext_push import push
-from tests.harness import BotHarness, make_settings
+from tests.harness import BotHarness, make_settings, reports, the_report
 from tests.payloads import issue_comment_event, pull_request_event
 
 pytest_plugins = ["tests.pg"]
@@ -32,7 +32,6 @@ OTHER_REPO = "acme/gadgets"
 DOC = "https://example.org/cla.md"
 PHRASE = "I have read the CLA Document and I hereby sign the CLA"
 RULES = f"cla:\n  document: {DOC}\n"
-REPORT_MARKER = "<!-- governance-bot:report -->"
 CONTEXT = "governance/cla"
 
 
@@ -64,16 +63,6 @@ def cla_status(fake, pr: dict, full_name: str = REPO) -> dict:
     status = fake.latest_status(full_name, pr["head"]["sha"], CONTEXT)
     assert status is not None, "no governance/cla status was set"
     return status
-
-
-def reports(fake, number: int, full_name: str = REPO) -> list[dict]:
-    return [c for c in fake.comments(full_name, number) if c["body"].startswith(REPORT_MARKER)]
-
-
-def the_report(fake, number: int, full_name: str = REPO) -> str:
-    found = reports(fake, number, full_name)
-    assert len(found) == 1, f"expected one report comment, found {len(found)}"
-    return found[0]["body"]
 
 
 def run_cli(*argv: str) -> int:

@@ -19,11 +19,11 @@ from tests.fake_ext_cla import (
 )
 from tests.fake_ext_dco import make_merge, signed_commit_by, signed_commit_by_email, signed_off
 from tests.fake_ext_push import push
+from tests.harness import reports, the_report
 from tests.payloads import issue_comment_event, pull_request_event
 
 REPO = "acme/widgets"
 CONTEXT = "governance/dco"
-REPORT_MARKER = "<!-- governance-bot:report -->"
 RULES = "dco: {}\n"
 INDIVIDUAL = "dco:\n  allow_remediation_commits:\n    individual: true\n"
 THIRD_PARTY = "dco:\n  allow_remediation_commits:\n    third_party: true\n"
@@ -55,16 +55,6 @@ def dco_status(fake, pr: dict, full_name: str = REPO) -> dict:
     assert status is not None, "no governance/dco status was set"
     assert len(status["description"]) <= 140
     return status
-
-
-def reports(fake, number: int, full_name: str = REPO) -> list[dict]:
-    return [c for c in fake.comments(full_name, number) if c["body"].startswith(REPORT_MARKER)]
-
-
-def the_report(fake, number: int, full_name: str = REPO) -> str:
-    found = reports(fake, number, full_name)
-    assert len(found) == 1, f"expected one report comment, found {len(found)}"
-    return found[0]["body"]
 
 
 def fenced_blocks(body: str) -> list[str]:

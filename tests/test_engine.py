@@ -7,9 +7,9 @@ import asyncio
 import pytest
 
 from tests.fake_ext_push import push
-from tests.fakegithub import FakeGitHub
 from tests.fake_ext_replies import reply_bodies
-from tests.harness import BotHarness, make_settings
+from tests.fakegithub import FakeGitHub
+from tests.harness import BotHarness, make_settings, reports
 from tests.payloads import issue_comment_event, pull_request_event
 
 REPO = "acme/widgets"
@@ -25,7 +25,7 @@ def setup_repo(fake, rules_text: str | None = RULES_FILE, title: str = "fix: a t
 
 
 def report_comments(fake, number: int = 1) -> list[dict]:
-    return [c for c in fake.comments(REPO, number) if c["body"].startswith("<!-- governance-bot:report -->")]
+    return reports(fake, number, REPO)
 
 
 async def test_failing_rule_sets_statuses_label_and_one_report(fake, bot):

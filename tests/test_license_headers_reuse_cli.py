@@ -5,12 +5,10 @@ file. Every fixture here is written for this test; none is taken from a real rep
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from tests.test_license_headers_cli import git, run
 
 NOTICE = """\
