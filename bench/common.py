@@ -64,6 +64,8 @@ EXPERIMENTS = {
                   "event loop instead of sleeping in SQLite's busy handler)",
     "no-pre-ping": "SQLite engine without pool_pre_ping (no SELECT 1 round trip on every connection checkout)",
     "quiet-logs": "LOG_LEVEL=WARNING instead of INFO",
+    "count-sql": "count the SQL statements the server runs, by text, into sql-counts.txt in its work dir "
+                 "(printed by benches that look for it)",
 }
 LAUNCHER = """
 import os, sys
@@ -100,6 +102,19 @@ if "no-pre-ping" in experiments:
             kwargs["pool_pre_ping"] = False
         return original_create(url, **kwargs)
     store.create_async_engine = create_async_engine
+if "count-sql" in experiments:
+    import atexit, collections, re
+    from sqlalchemy import event as sa_event
+    from sqlalchemy.engine import Engine
+    sql_counts = collections.Counter()
+    @sa_event.listens_for(Engine, "before_cursor_execute")
+    def count_statement(conn, cursor, statement, parameters, context, executemany):
+        sql_counts[re.sub(r"\\s+", " ", statement)[:160]] += 1
+    def dump_counts():
+        with open("sql-counts.txt", "w") as out:
+            for text, n in sql_counts.most_common():
+                out.write(f"{n}\\t{text}\\n")
+    atexit.register(dump_counts)
 if os.environ.get("BENCH_SLOW_CALLBACK_MS"):
     # asyncio debug mode: every callback or task step that holds the event loop longer than this
     # is logged ("Executing <Task ...> took 0.012 seconds"); an ack waits for each of those.
@@ -265,8 +280,10 @@ class Server:
     """`governance-bot serve` as a subprocess on a free loopback port, with its own SQLite file."""
 
     def __init__(self, *, fake: FakeGitHub, private_key: str, workdir: Path, settings: dict[str, str] | None = None,
-                 profile_to: Path | None = None, experiments: Iterable[str] = ()) -> None:
+                 profile_to: Path | None = None, experiments: Iterable[str] = (), py_spy_to: Path | None = None) -> None:
         self.port = free_port()
+        self.py_spy_to = py_spy_to  # py-spy's collapsed stacks of the server (bench/py_spy_top.py reads them)
+        self._py_spy: asyncio.subprocess.Process | None = None
         self.workdir = workdir
         self.db_path = workdir / "bench.db"
         self.log_path = workdir / "serve.log"
@@ -313,11 +330,24 @@ class Server:
                     async with session.get(f"{self.url}/readyz") as r:
                         if r.status == 200:
                             self.store = Store(f"sqlite:///{self.db_path}")
+                            await self._start_py_spy()
                             return
                 except aiohttp.ClientError:
                     pass
                 await asyncio.sleep(0.05)
         raise RuntimeError("serve did not become ready:\n" + self.log_path.read_text()[-4000:])
+
+    async def _start_py_spy(self) -> None:
+        """Sample the server with py-spy (from PyPI) until it exits: where its Python CPU time goes (`--gil`: only the thread holding the interpreter, so waits in select and SQLite do not count)."""
+        if self.py_spy_to is None:
+            return
+        py_spy = Path(sys.executable).with_name("py-spy")
+        if not py_spy.exists():
+            raise RuntimeError(f"{py_spy} not found: .venv/bin/pip install py-spy")
+        self._py_spy = await asyncio.create_subprocess_exec(
+            str(py_spy), "record", "--pid", str(self.pid), "--rate", "250", "--format", "raw", "--gil", "--nonblocking",
+            "--output", str(self.py_spy_to), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        await asyncio.sleep(0.5)  # attached before the first delivery
 
     async def stop(self, timeout: float = 30.0) -> int | None:
         """SIGTERM (so a profile is written), then SIGKILL this one process if it lingers."""
@@ -334,6 +364,8 @@ class Server:
                 self.proc.kill()
                 await self.proc.wait()
         self._log.close()
+        if self._py_spy is not None:  # it writes its file once the process it samples is gone
+            await asyncio.wait_for(self._py_spy.wait(), timeout)
         return self.proc.returncode
 
     def memory(self) -> dict[str, int]:
@@ -381,10 +413,20 @@ async def run_states(store: Store, prefix: str) -> Counter[str]:
     return Counter({state: count for state, count in rows})
 
 
+def print_sql_counts(path: Path, top: int = 30) -> None:
+    """The `count-sql` experiment's tally: the statements the server ran most, with how many times."""
+    if not path.exists():
+        return
+    rows = [line.split("\t", 1) for line in path.read_text().splitlines() if "\t" in line]
+    print(f"  SQL statements run by the server: {sum(int(n) for n, _ in rows)} in all; the most frequent:")
+    for n, text in rows[:top]:
+        print(f"    {int(n):7d}  {text}")
+
+
 @asynccontextmanager
 async def bench_env(*, settings: dict[str, str] | None = None, latency: float = 0.0, profile_to: Path | None = None,
                     experiments: Iterable[str] = (), key: tuple[str, bytes] | None = None,
-                    keep_log: Path | None = None):
+                    keep_log: Path | None = None, py_spy_to: Path | None = None):
     """A fresh fake GitHub and a fresh server (own temp dir and database); both torn down after.
 
     `keep_log`: copy the server's log there when done (the temp dir and its database go away).
@@ -398,13 +440,14 @@ async def bench_env(*, settings: dict[str, str] | None = None, latency: float = 
     fake.latency = latency
     with tempfile.TemporaryDirectory(prefix="governance-bench-") as tmp:
         server = Server(fake=fake, private_key=private, workdir=Path(tmp), settings=settings, profile_to=profile_to,
-                        experiments=experiments)
+                        experiments=experiments, py_spy_to=py_spy_to)
         try:
             await server.start()
             yield fake, server
         finally:
             fake.latency = 0.0
             await server.stop()
+            print_sql_counts(server.workdir / "sql-counts.txt")
             await fake.close()
             if keep_log is not None and server.log_path.exists():
                 keep_log.parent.mkdir(parents=True, exist_ok=True)

@@ -127,8 +127,11 @@ async def send(server, items: list[common.Signed]) -> common.SendResult:
 async def scenario_spread(args, key, latency: float, repeat: bool) -> dict[str, float]:
     figures: dict[str, float] = {}
     installations, per_installation = 40, max(1, args.n // 40)
+    py_spy_to = Path(args.py_spy) / f"spread-{latency * 1000:.0f}.txt" if args.py_spy else None
+    profile_to = Path(args.profile) / f"spread-{latency * 1000:.0f}.prof" if args.profile else None
     async with common.bench_env(settings={"WORKERS": str(args.workers)}, latency=latency,
-                                key=key) as (fake, server):
+                                key=key, py_spy_to=py_spy_to, profile_to=profile_to,
+                                experiments=args.experiment) as (fake, server):
         targets = common.interleave(common.populate(fake, installations=installations, repos_per_installation=1,
                                                     prs_per_repo=per_installation))
         run = common.run_tag()
@@ -410,6 +413,15 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--one-latency", type=float, default=0.0, metavar="MS",
                         help="fake latency of the one-* scenarios, ms (default 0)")
     parser.add_argument("--window", type=float, default=15.0, help="time box of the paced runs, seconds (default 15)")
+    parser.add_argument("--py-spy", metavar="DIR", default=None,
+                        help="sample the spread scenarios' server with py-spy into DIR/spread-<ms>.txt "
+                             "(read with `python -m bench.py_spy_top`)")
+    parser.add_argument("--experiment", action="append", default=[], choices=sorted(common.EXPERIMENTS),
+                        metavar="NAME", help="apply a bench experiment to the spread scenarios' server "
+                                             f"(repeatable): {', '.join(sorted(common.EXPERIMENTS))}")
+    parser.add_argument("--profile", metavar="DIR", default=None,
+                        help="cProfile the spread scenarios' server into DIR/spread-<ms>.prof (exact call counts; "
+                             "its overhead inflates the times)")
     parser.add_argument("--timeout", type=float, default=90.0, help="give up waiting for a run after this many seconds")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -417,6 +429,9 @@ async def main(argv: list[str] | None = None) -> int:
     if set(chosen) - known:
         parser.error(f"unknown scenario(s): {', '.join(sorted(set(chosen) - known))}; known: {', '.join(sorted(known))}")
 
+    for folder in (args.py_spy, args.profile):
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     print(f"load average before: {common.loadavg()}")
     key = common.new_app_key()
