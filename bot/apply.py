@@ -39,7 +39,7 @@ async def apply_statuses(ctx: "EventContext", statuses: list[StatusUpdate], defa
         if sha:
             by_sha.setdefault(sha, []).append(status)
     for sha, updates in by_sha.items():
-        combined = await ctx.gh.getitem(f"/repos/{ctx.repo_full_name}/commits/{sha}/status?per_page=100")
+        combined = await ctx.combined_status(sha)
         current = {s["context"]: s for s in combined.get("statuses", [])}
         for update in updates:
             existing = current.get(update.context)
@@ -50,19 +50,20 @@ async def apply_statuses(ctx: "EventContext", statuses: list[StatusUpdate], defa
             if update.target_url:
                 data["target_url"] = update.target_url
             await ctx.gh.post(f"/repos/{ctx.repo_full_name}/statuses/{sha}", data=data)
+            ctx.forget(("status", sha))  # what was read no longer says what the commit has
 
 
 async def apply_labels(ctx: "EventContext", outcome: Outcome) -> None:
     if not (outcome.add_labels or outcome.remove_labels) or ctx.number is None:
         return
-    issue = await ctx.issue()
-    current = {label["name"].lower() for label in issue.get("labels", [])}
+    labels = await ctx.labels()
+    current = {label["name"].lower() for label in labels}
     to_add: list[str] = []
     for name in outcome.add_labels:
         if name.lower() not in current and name.lower() not in {n.lower() for n in to_add}:
             to_add.append(name)
     removing = {name.lower() for name in outcome.remove_labels} - {n.lower() for n in outcome.add_labels}
-    to_remove = [label["name"] for label in issue.get("labels", []) if label["name"].lower() in removing]
+    to_remove = [label["name"] for label in labels if label["name"].lower() in removing]
     if to_add:
         await ensure_labels_exist(ctx, to_add, outcome.label_colors)
         await ctx.gh.post(f"/repos/{ctx.repo_full_name}/issues/{ctx.number}/labels", data={"labels": to_add})
@@ -73,12 +74,12 @@ async def apply_labels(ctx: "EventContext", outcome: Outcome) -> None:
             if int(exc.status_code) != 404:
                 raise
     if to_add or to_remove:
-        ctx.forget(("issue", ctx.number))
+        ctx.labels_changed()
 
 
 async def ensure_labels_exist(ctx: "EventContext", names: list[str], colors: dict[str, str]) -> None:
     """Create labels that the repository does not have yet, with their configured colour."""
-    existing = await ctx.repo_labels()
+    existing = await ctx.repo_labels(recent=True)
     for name in names:
         if name.lower() in existing:
             continue
@@ -93,7 +94,7 @@ async def ensure_labels_exist(ctx: "EventContext", names: list[str], colors: dic
 async def apply_comments(ctx: "EventContext", outcome: Outcome) -> None:
     if ctx.number is None:
         return
-    if any(c.marker for c in outcome.comments):
+    if any(c.marker for c in outcome.comments) and not ctx.has_no_comments():
         ours = [e for e in await ctx.issue_comments() if await ctx.is_own(e)]
         present = {c.marker for c in outcome.comments
                    if c.marker and any((e.get("body") or "").startswith(c.marker) for e in ours)}

@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+import cachetools
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 
@@ -231,6 +232,21 @@ async def load(gh: gidgethub.abc.GitHubAPI, owner: str, repository: str, rules: 
         org_text = await text_of(org_repo)
     if repo_text is None and org_text is None:
         return LoadedConfig(exists=False)
+    key = (tuple((rule.name, rule.config_model) for rule in rules), org_repo, repo_text, org_text)
+    loaded = _parsed.get(key)
+    if loaded is None:
+        loaded = _parsed[key] = _parse_and_validate(org_repo, repo_text, org_text, rules)
+    return loaded
+
+
+# The same texts give the same rules: parsing and validating them again was ~1 ms of CPU per
+# delivery. Keyed by the texts themselves, so a changed file is a new entry; the result is shared
+# between deliveries and only ever read.
+_parsed: cachetools.LRUCache = cachetools.LRUCache(maxsize=256)
+
+
+def _parse_and_validate(org_repo: str, repo_text: str | None, org_text: str | None,
+                        rules: Sequence["Rule"]) -> LoadedConfig:
     errors: list[str] = []
     repo_data = org_data = None
     try:

@@ -76,6 +76,7 @@ class EventContext:
         self.is_pull_request = "pull_request" in payload or bool((payload.get("issue") or {}).get("pull_request")) or (
             event == "governance.reevaluate")
         self._memo: dict[Any, asyncio.Future] = {}
+        self._labels_changed = False
         self._offload = offload
         self._budget = budget
         self._own_account = own_account
@@ -83,15 +84,49 @@ class EventContext:
     # -- memoisation ---------------------------------------------------------------------------
 
     async def memo(self, key: Any, factory: Callable[[], Awaitable[T]]) -> T:
-        """Run `factory` once per key for this event; concurrent callers share the result."""
+        """Run `factory` once per key for this event; concurrent callers share the result.
+
+        The first caller runs the read itself (no task of its own: a delivery makes a dozen of
+        these); callers arriving meanwhile wait for its result, and later ones get the same
+        result or error. A read cancelled with its caller is forgotten.
+        """
         future = self._memo.get(key)
-        if future is None:
-            future = asyncio.ensure_future(factory())
-            self._memo[key] = future
-        return await asyncio.shield(future)
+        if future is not None:
+            if future.done():
+                return future.result()
+            return await asyncio.shield(future)
+        future = self._memo[key] = asyncio.get_running_loop().create_future()
+        try:
+            result = await factory()
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                if self._memo.get(key) is future:
+                    del self._memo[key]
+                future.cancel()
+            else:
+                future.set_exception(exc)
+                future.exception()  # retrieved: those waiting get it; nobody else need
+            raise
+        future.set_result(result)
+        return result
+
+    def prefetch(self, key: Any, factory: Callable[[], Awaitable[Any]]) -> None:
+        """Start reading `key` now, for a later `memo` of the same key to find done. A failure is
+        kept for that caller (and not reported as unretrieved when nobody asks)."""
+        if key in self._memo:
+            return
+        future = self._memo[key] = asyncio.ensure_future(factory())
+        future.add_done_callback(lambda f: None if f.cancelled() else f.exception())
 
     def forget(self, key: Any) -> None:
         self._memo.pop(key, None)
+
+    def already_read(self, key: Any) -> Any | None:
+        """What this event already read under `key`, or None: never starts a read."""
+        future = self._memo.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+            return None
+        return future.result()
 
     # -- heavy work ----------------------------------------------------------------------------
 
@@ -114,6 +149,39 @@ class EventContext:
     async def issue(self) -> dict[str, Any]:
         return await self.memo(("issue", self.number), lambda: self.gh.getitem(
             f"/repos/{self.repo_full_name}/issues/{self.number}"))
+
+    async def combined_status(self, sha: str) -> dict[str, Any]:
+        """The commit's combined status (what the bot posts is compared with it)."""
+        return await self.memo(("status", sha), lambda: self._read_status(sha))
+
+    def prefetch_combined_status(self, sha: str) -> None:
+        self.prefetch(("status", sha), lambda: self._read_status(sha))
+
+    async def _read_status(self, sha: str) -> dict[str, Any]:
+        return await self.gh.getitem(f"/repos/{self.repo_full_name}/commits/{sha}/status?per_page=100")
+
+    async def labels(self) -> list[dict[str, Any]]:
+        """The issue's or pull request's labels. A pull request read in this event carries them
+        (GitHub's pull request object has `labels`), which spares reading its issue too."""
+        pr = self.already_read(("pr", self.number)) if self.is_pull_request and not self._labels_changed else None
+        if isinstance(pr, dict) and isinstance(pr.get("labels"), list):
+            return pr["labels"]
+        return (await self.issue()).get("labels", [])
+
+    def labels_changed(self) -> None:
+        """This event changed the labels: what was read before no longer says what they are."""
+        self._labels_changed = True
+        self.forget(("issue", self.number))
+
+    def has_no_comments(self) -> bool:
+        """Whether the pull request or issue, as already read in this event, has no comments at all
+        (its `comments` count is 0), so there is no comment of ours to look for. Never reads:
+        False when nothing says so."""
+        for key in (("pr", self.number), ("issue", self.number)):
+            item = self.already_read(key)
+            if isinstance(item, dict) and item.get("comments") == 0:
+                return True
+        return False
 
     async def pr_commits(self) -> list[dict[str, Any]]:
         """Every commit of the pull request, beyond the 250 the PR commits list gives."""
@@ -267,11 +335,27 @@ class EventContext:
             return data.get("state") == "active"
         return await self.memo(("team-member", org.lower(), team_slug.lower(), login.lower()), read)
 
-    async def repo_labels(self) -> dict[str, str]:
-        """The repository's labels, lower-cased name -> GitHub's spelling (read once per event)."""
+    async def repo_labels(self, *, recent: bool = False) -> dict[str, str]:
+        """The repository's labels, lower-cased name -> GitHub's spelling (read once per event).
+
+        `recent=True`: a read from the last minute will do (`KNOWN_LABELS_TTL`), for a caller
+        whom a stale answer costs nothing: creating a missing label before adding it (a label
+        created meanwhile answers "already exists"; one deleted meanwhile is re-created by
+        GitHub when added). Labels the bot creates are added to the same dict, which keeps up.
+        Not for deciding whether a label may be used: one created a moment ago must count.
+        """
+        known = getattr(self.gh, "known_labels", None)
+
         async def read() -> dict[str, str]:
-            return {label["name"].lower(): label["name"] async for label in self.gh.getiter(
+            labels = {label["name"].lower(): label["name"] async for label in self.gh.getiter(
                 f"/repos/{self.repo_full_name}/labels?per_page=100")}
+            if known is not None:
+                known[self.repo_full_name] = labels
+            return labels
+        if recent and known is not None and "repo-labels" not in self._memo:
+            remembered = known.get(self.repo_full_name)
+            if remembered is not None:
+                return remembered
         return await self.memo("repo-labels", read)
 
     async def is_own(self, comment: dict[str, Any]) -> bool:

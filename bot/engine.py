@@ -147,6 +147,9 @@ class Engine:
                          ctx.repo_full_name, ctx.number, pr["head"]["sha"][:7])
                 ctx.is_pr_evaluation = False
         ctx.is_recheck = ctx.is_pr_evaluation and not by_event
+        if ctx.is_pr_evaluation:
+            # Its statuses are compared with the head's before they are posted: read that while the rules run.
+            ctx.prefetch_combined_status((await ctx.pull_request())["head"]["sha"])
         if not ctx_config.valid:
             return await self._report_invalid_config(ctx)
 
@@ -205,7 +208,7 @@ class Engine:
         pr = await ctx.pull_request()
         if pr.get("state") != "open":
             return False
-        combined = await ctx.gh.getitem(f"/repos/{ctx.repo_full_name}/commits/{pr['head']['sha']}/status?per_page=100")
+        combined = await ctx.combined_status(pr["head"]["sha"])
         return not any(str(s.get("context", "")).startswith("governance/") for s in combined.get("statuses", []))
 
     def _commands(self, ctx: EventContext) -> list[Command]:

@@ -46,6 +46,9 @@ MAX_ATTEMPTS = 4  # per request; beyond that the delivery itself is retried late
 # How long "this file does not exist" is believed. A 404 has no ETag, so without this every
 # event of an org without a `.github` repository would spend a request (and rate limit) on it.
 ABSENT_FILE_TTL = 60.0
+# How long a repository's label names are believed without asking (`EventContext.repo_labels`).
+# A label deleted meanwhile is created again by GitHub when added to an issue, without our colour.
+KNOWN_LABELS_TTL = 60.0
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 # Writes sent to GitHub for the delivery being worked on (the worker's "writes=N" log field).
 writes_sent: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("writes_sent", default=None)
@@ -57,8 +60,10 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
     def __init__(self, session: aiohttp.ClientSession, *, token: str, installation_id: int, base_url: str,
                  graphql_url: str, cache: cachetools.LRUCache, window: WriteWindow,
                  dry_run_writes: list[tuple[str, str, Any]] | None = None, backoff_base: float = 1.0,
-                 absent_files: cachetools.TTLCache | None = None) -> None:
+                 absent_files: cachetools.TTLCache | None = None, known_labels: cachetools.TTLCache | None = None) -> None:
         super().__init__(session, USER_AGENT, oauth_token=token, base_url=base_url, cache=cache)
+        # Repository -> its labels (lower-cased name -> name), read recently; shared by the installation's clients.
+        self.known_labels: cachetools.TTLCache = known_labels if known_labels is not None else _labels_cache()
         # Paths GitHub recently answered 404 for (see ABSENT_FILE_TTL); shared by the installation's clients.
         self.absent_files: cachetools.TTLCache = absent_files if absent_files is not None else _absent_cache()
         self.backoff_base = backoff_base
@@ -212,6 +217,10 @@ def _absent_cache() -> cachetools.TTLCache:
     return cachetools.TTLCache(maxsize=1_000, ttl=ABSENT_FILE_TTL, timer=time.monotonic)
 
 
+def _labels_cache() -> cachetools.TTLCache:
+    return cachetools.TTLCache(maxsize=1_000, ttl=KNOWN_LABELS_TTL, timer=time.monotonic)
+
+
 def _expiry_ttu(_key: int, value: tuple[str, float], now: float) -> float:
     """cachetools TLRU: a token is usable until a few minutes before it expires."""
     return value[1] - TOKEN_REFRESH_MARGIN
@@ -234,6 +243,7 @@ class GitHubApp:
         self._token_locks: dict[int, asyncio.Lock] = {}
         self._etag_caches: cachetools.LRUCache = cachetools.LRUCache(maxsize=2_000)
         self._absent_files: cachetools.LRUCache = cachetools.LRUCache(maxsize=2_000)
+        self._known_labels: cachetools.LRUCache = cachetools.LRUCache(maxsize=2_000)
         self._windows: dict[int, WriteWindow] = {}
         self._jwt: tuple[str, float] | None = None
         self._app_etags: cachetools.LRUCache = cachetools.LRUCache(maxsize=50)
@@ -343,8 +353,12 @@ class GitHubApp:
         absent = self._absent_files.get(installation_id)
         if absent is None:
             absent = self._absent_files[installation_id] = _absent_cache()
+        labels = self._known_labels.get(installation_id)
+        if labels is None:
+            labels = self._known_labels[installation_id] = _labels_cache()
         return InstallationClient(
             self.session, token=token, installation_id=installation_id, base_url=self.api_url,
             graphql_url=self.graphql_url, cache=cache, window=self.window(installation_id),
             dry_run_writes=self.dry_run_writes, backoff_base=self.backoff_base, absent_files=absent,
+            known_labels=labels,
         )

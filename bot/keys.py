@@ -7,6 +7,8 @@ reveals the webhook secret. Rotating GITHUB_WEBHOOK_SECRET invalidates links and
 
 from __future__ import annotations
 
+import functools
+
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -24,4 +26,10 @@ def derive(settings: Settings, purpose: bytes, length: int = 32) -> bytes | None
     secret = settings.github_webhook_secret.get_secret_value().encode()
     if not secret:
         return None
+    return _hkdf(secret, purpose, length)
+
+
+@functools.lru_cache(maxsize=32)
+def _hkdf(secret: bytes, purpose: bytes, length: int) -> bytes:
+    """Derived once per (secret, purpose): the web pages and verdict links ask on every request."""
     return HKDF(algorithm=hashes.SHA256(), length=length, salt=None, info=purpose).derive(secret)

@@ -18,6 +18,7 @@ import logging
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store import Store
@@ -36,6 +37,12 @@ async def notify(store: Store, conn: AsyncConnection, count: int = 1) -> None:
     """Tell every replica there may be `count` deliveries to claim, when `conn`'s transaction commits."""
     if store.is_postgres:
         await conn.execute(_NOTIFY, {"channel": CHANNEL, "count": str(count)})
+
+
+def notify_in_unit(store: Store, conn: Connection, count: int = 1) -> None:
+    """`notify` inside `Store.write_unit`."""
+    if store.is_postgres:
+        conn.execute(_NOTIFY, {"channel": CHANNEL, "count": str(count)})
 
 
 class Listener:

@@ -33,14 +33,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Float, String, bindparam, func, select, text, update
+from sqlalchemy.engine import Connection
 
-from bot.listen import notify
+from bot.listen import notify, notify_in_unit
 from bot.store import Store, deliveries, installation_writes
 from bot.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
 _CLAIM_LOCK_KEY = 7_402_117_002
+_CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(:k)")  # claims are serialised across replicas
 # How far apart, in turn order, one installation's waiting deliveries are placed (see `fair_turns`).
 TURN_SPACING = 1.0
 
@@ -259,10 +261,14 @@ class DeliveryQueue:
         if self._claim_statement is None:
             self._claim_statement = self._build_claim()
         params = {"now": now, "owner": self.owner, "claim_lease_until": now + self.lease_seconds}
-        async with self.store.transaction() as conn:
-            if self.store.is_postgres:
-                await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CLAIM_LOCK_KEY})
-            row = (await conn.execute(self._claim_statement, params)).first()
+        statement, is_postgres = self._claim_statement, self.store.is_postgres
+
+        def claim_one(conn: Connection) -> Any:
+            if is_postgres:
+                conn.execute(_CLAIM_LOCK, {"k": _CLAIM_LOCK_KEY})
+            return conn.execute(statement, params).first()
+
+        row = await self.store.write_unit(claim_one)
         if row is None:
             return None
         try:
@@ -342,13 +348,17 @@ class DeliveryQueue:
         return (result.rowcount or 0) == 1
 
     async def complete(self, delivery_id: str) -> None:
-        async with self.store.transaction() as conn:
-            await conn.execute(
-                update(deliveries)
-                .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == self.owner)
-                .values(state="done", finished_at=self.clock(), lease_owner=None, lease_until=None, last_error=None)
-            )
-            await notify(self.store, conn)  # its subject and installation are free for any replica now
+        statement = (
+            update(deliveries)
+            .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == self.owner)
+            .values(state="done", finished_at=self.clock(), lease_owner=None, lease_until=None, last_error=None)
+        )
+
+        def complete_one(conn: Connection) -> None:
+            conn.execute(statement)
+            notify_in_unit(self.store, conn)  # its subject and installation are free for any replica now
+
+        await self.store.write_unit(complete_one)
 
     async def fail(self, delivery: Delivery, error: str, *, permanent: bool, delay: float | None = None) -> bool:
         """Record a failure; returns True if the delivery is now final (`failed`)."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import gidgethub
 from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
 
 from bot.markdown import code_span
 from bot.rule import ReportSection
@@ -60,9 +61,13 @@ async def update_sections(ctx: "EventContext", sections: dict[str, ReportSection
     thread.) Read-then-write is safe: one subject's deliveries never run at the same time.
     """
     where = (report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number)
-    async with ctx.store.engine.connect() as conn:
-        rows = {r.rule: r for r in (await conn.execute(select(report_sections).where(*where))).all()}
-        comment = await _remembered(conn, ctx)
+    read_sections, read_comment = select(report_sections).where(*where), _remembered_statement(ctx)
+
+    def read(conn: Connection) -> tuple[list[Any], Any]:
+        return conn.execute(read_sections).all(), conn.execute(read_comment).first()
+
+    stored, comment = await ctx.store.read_unit(read)
+    rows = {r.rule: r for r in stored}
     forget = [rule for rule, section in sections.items() if section is None and rule in rows]
     if CONFIG_SECTION not in active and CONFIG_SECTION in rows:
         forget.append(CONFIG_SECTION)
@@ -70,16 +75,13 @@ async def update_sections(ctx: "EventContext", sections: dict[str, ReportSection
         rule not in rows or (rows[rule].head_sha, rows[rule].needs_action, rows[rule].title, rows[rule].body)
         != (head_sha, section.needs_action, section.title, section.body))}
     if forget or changed:
-        async with ctx.store.transaction() as conn:
-            if forget:
-                await conn.execute(delete(report_sections).where(*where, report_sections.c.rule.in_(forget)))
-            now = time.time()
-            for rule, section in changed.items():
-                await ctx.store.upsert(conn, report_sections, {
-                    "repository": ctx.repo_full_name, "number": ctx.number, "rule": rule, "head_sha": head_sha,
-                    "needs_action": section.needs_action, "title": section.title, "body": section.body,
-                    "updated_at": now,
-                }, keys=["repository", "number", "rule"])
+        now = time.time()
+        writes = [delete(report_sections).where(*where, report_sections.c.rule.in_(forget))] if forget else []
+        writes += [ctx.store.upsert_statement(report_sections, {
+            "repository": ctx.repo_full_name, "number": ctx.number, "rule": rule, "head_sha": head_sha,
+            "needs_action": section.needs_action, "title": section.title, "body": section.body, "updated_at": now,
+        }, keys=["repository", "number", "rule"]) for rule, section in changed.items()]
+        await ctx.store.write_unit(lambda conn: [conn.execute(statement) for statement in writes])
     current = {rule: ReportSection(r.title, r.body, r.needs_action) for rule, r in rows.items() if rule not in forget}
     current.update((rule, section) for rule, section in sections.items() if section is not None)
     return {name: current[name] for name in active if name in current}, comment
@@ -97,9 +99,13 @@ def _active(rows: Any, active: list[str]) -> dict[str, ReportSection]:
     return {name: by_rule[name] for name in active if name in by_rule}
 
 
+def _remembered_statement(ctx: "EventContext") -> Any:
+    return select(report_comments).where(
+        report_comments.c.repository == ctx.repo_full_name, report_comments.c.number == ctx.number)
+
+
 async def _remembered(conn: Any, ctx: "EventContext") -> Any:
-    return (await conn.execute(select(report_comments).where(
-        report_comments.c.repository == ctx.repo_full_name, report_comments.c.number == ctx.number))).first()
+    return (await conn.execute(_remembered_statement(ctx))).first()
 
 
 UNREAD = object()
@@ -118,7 +124,7 @@ async def publish(ctx: "EventContext", body: str | None, needs_action: bool, rem
     comment_id, current = (row.comment_id, row.body) if row else (None, None)
     if comment_id is None and not needs_action and ctx.event_key == NEW_PULL_REQUEST:
         return  # a pull request opened just now has no report to update, and this one would say all passes
-    if comment_id is None:
+    if comment_id is None and not ctx.has_no_comments():  # a pull request without comments has no report
         found = await find_existing(ctx)
         if found is not None:
             comment_id, current = found["id"], found.get("body")
@@ -151,7 +157,7 @@ async def find_existing(ctx: "EventContext") -> dict | None:
 
 
 async def _remember(ctx: "EventContext", comment_id: int, body: str) -> None:
-    async with ctx.store.transaction() as conn:
-        await ctx.store.upsert(conn, report_comments, {
-            "repository": ctx.repo_full_name, "number": ctx.number, "comment_id": comment_id, "body": body,
-        }, keys=["repository", "number"])
+    statement = ctx.store.upsert_statement(report_comments, {
+        "repository": ctx.repo_full_name, "number": ctx.number, "comment_id": comment_id, "body": body,
+    }, keys=["repository", "number"])
+    await ctx.store.write_unit(lambda conn: conn.execute(statement))

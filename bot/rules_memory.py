@@ -93,9 +93,9 @@ class RulesFileMemory:
         """The current versions (0 when never pushed to); None when the database cannot say."""
         keys = sorted({name.lower() for name in repositories})
         t = rules_file_versions.c
+        statement = select(t.repository, t.version).where(t.repository.in_(keys))
         try:
-            async with self.store.engine.connect() as conn:
-                rows = (await conn.execute(select(t.repository, t.version).where(t.repository.in_(keys)))).all()
+            rows = await self.store.read_unit(lambda conn: conn.execute(statement).all())
         except Exception as exc:  # the database is away: read GitHub rather than trust stale memory
             log.warning("cannot read rules-file versions (%s); reading the files", type(exc).__name__)
             return None

@@ -100,8 +100,10 @@ async def record(ctx: "EventContext", statuses: list[StatusUpdate], default_sha:
 
     Without PUBLIC_URL (or a webhook secret) statuses keep the rule's own link and nothing is stored.
     """
+    if not ctx.settings.public_url or not statuses:
+        return
     key = keys.derive(ctx.settings, keys.VERDICT_LINKS)
-    if key is None or not ctx.settings.public_url or not statuses:
+    if key is None:
         return
     rows: list[dict[str, Any]] = []
     private: bool | None = None
@@ -122,11 +124,10 @@ async def record(ctx: "EventContext", statuses: list[StatusUpdate], default_sha:
     if not rows:
         return
     outcome = json.dumps([f"{row['context']}: {row['state']}" for row in rows])
-    async with ctx.store.transaction() as conn:
-        for row in rows:
-            await ctx.store.upsert(conn, verdicts, row, ["token"])
-        # What this delivery did, for the dashboard (same transaction: no extra commit per delivery).
-        await conn.execute(deliveries.update().where(deliveries.c.id == ctx.delivery_id).values(outcome=outcome))
+    writes = [ctx.store.upsert_statement(verdicts, row, ["token"]) for row in rows]
+    # What this delivery did, for the dashboard (same transaction: no extra commit per delivery).
+    writes.append(deliveries.update().where(deliveries.c.id == ctx.delivery_id).values(outcome=outcome))
+    await ctx.store.write_unit(lambda conn: [conn.execute(statement) for statement in writes])
 
 
 async def load(store: Store, value: str, *, max_age: float) -> StoredVerdict | None:
