@@ -266,15 +266,15 @@ class Engine:
         await apply.apply_people(ctx, outcome)
         await apply.apply_comments(ctx, outcome)
         if ctx.is_pr_evaluation:
-            remembered: Any = report.UNREAD
+            stored: report.Stored | None = None
             if self.dry_run:  # state is not written in a dry run; render from what we have
                 current = {**await report.load_sections(ctx, active), **sections}
                 current = {name: section for name, section in current.items() if section is not None}
             else:
-                current, remembered = await report.update_sections(ctx, sections, head, active)
+                current, stored = await report.update_sections(ctx, sections, head, active)
             body = report.render(current, head)
             await report.publish(ctx, body, needs_action=any(s.needs_action for s in current.values()),
-                                 remember=not self.dry_run, remembered=remembered)
+                                 remember=not self.dry_run, stored=stored)
             if ctx.is_recheck:
                 await rechecks.record(ctx, head)
         if self.dry_run:

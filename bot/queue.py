@@ -257,6 +257,10 @@ class DeliveryQueue:
         owner or waiting for its write window (deliveries without a subject or installation
         are free). Among those, the earliest turn (`fair_turns`).
         """
+        return self._delivery(await self.store.write_unit(self._claim_in_unit()))
+
+    def _claim_in_unit(self) -> Callable[[Connection], Any]:
+        """The claim as a step of a write unit: returns the claimed row, or None."""
         now = self.clock()
         if self._claim_statement is None:
             self._claim_statement = self._build_claim()
@@ -268,7 +272,10 @@ class DeliveryQueue:
                 conn.execute(_CLAIM_LOCK, {"k": _CLAIM_LOCK_KEY})
             return conn.execute(statement, params).first()
 
-        row = await self.store.write_unit(claim_one)
+        return claim_one
+
+    @staticmethod
+    def _delivery(row: Any) -> Delivery | None:
         if row is None:
             return None
         try:
@@ -347,18 +354,22 @@ class DeliveryQueue:
             )
         return (result.rowcount or 0) == 1
 
-    async def complete(self, delivery_id: str) -> None:
+    async def complete(self, delivery_id: str, *, claim_next: bool = False) -> Delivery | None:
+        """Mark a delivery done. `claim_next`: and claim the next one in the same transaction (a
+        worker going on to its next delivery saves a commit), which is returned (None: nothing to do)."""
         statement = (
             update(deliveries)
             .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == self.owner)
             .values(state="done", finished_at=self.clock(), lease_owner=None, lease_until=None, last_error=None)
         )
+        claim = self._claim_in_unit() if claim_next else None
 
-        def complete_one(conn: Connection) -> None:
+        def complete_one(conn: Connection) -> Any:
             conn.execute(statement)
             notify_in_unit(self.store, conn)  # its subject and installation are free for any replica now
+            return claim(conn) if claim is not None else None
 
-        await self.store.write_unit(complete_one)
+        return self._delivery(await self.store.write_unit(complete_one))
 
     async def fail(self, delivery: Delivery, error: str, *, permanent: bool, delay: float | None = None) -> bool:
         """Record a failure; returns True if the delivery is now final (`failed`)."""

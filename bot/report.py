@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import gidgethub
@@ -49,16 +50,24 @@ def render(sections: dict[str, ReportSection], head_sha: str | None) -> str | No
     return "\n".join(lines).rstrip() + "\n"
 
 
-async def update_sections(ctx: "EventContext", sections: dict[str, ReportSection | None], head_sha: str | None,
-                          active: list[str]) -> tuple[dict[str, ReportSection], Any]:
-    """Remember each rule's latest section for this PR (None forgets it; the rules-file section is
-    forgotten once it is no longer active), and return the PR's sections of the `active` rules with
-    its remembered report comment (for `publish`).
+@dataclass
+class Stored:
+    """What `update_sections` read, and what it found changed: `publish` writes it with the comment."""
 
-    What is stored is read first and only what changed is written: an evaluation that changes
-    nothing costs two reads and no write transaction. (Clearing, storing, loading and looking up
-    the comment one by one were a good part of a delivery's CPU, each a round of the database's
-    thread.) Read-then-write is safe: one subject's deliveries never run at the same time.
+    comment: Any  # the report_comments row, or None
+    writes: list[Any] = field(default_factory=list)  # statements that bring report_sections up to date
+
+
+async def update_sections(ctx: "EventContext", sections: dict[str, ReportSection | None], head_sha: str | None,
+                          active: list[str]) -> tuple[dict[str, ReportSection], Stored]:
+    """The PR's sections of the `active` rules, each rule's latest one (None forgets it; the
+    rules-file section is forgotten once it is no longer active), and what `publish` stores.
+
+    What is stored is read first and only what changed is written, in one transaction with the
+    comment `publish` remembers: an evaluation that changes nothing costs one read unit and no
+    write, one that changes the report one write. If publishing fails the delivery is retried
+    and finds the same changes. Read-then-write is safe: one subject's deliveries never run at
+    the same time.
     """
     where = (report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number)
     read_sections, read_comment = select(report_sections).where(*where), _remembered_statement(ctx)
@@ -81,10 +90,11 @@ async def update_sections(ctx: "EventContext", sections: dict[str, ReportSection
             "repository": ctx.repo_full_name, "number": ctx.number, "rule": rule, "head_sha": head_sha,
             "needs_action": section.needs_action, "title": section.title, "body": section.body, "updated_at": now,
         }, keys=["repository", "number", "rule"]) for rule, section in changed.items()]
-        await ctx.store.write_unit(lambda conn: [conn.execute(statement) for statement in writes])
+    else:
+        writes = []
     current = {rule: ReportSection(r.title, r.body, r.needs_action) for rule, r in rows.items() if rule not in forget}
     current.update((rule, section) for rule, section in sections.items() if section is not None)
-    return {name: current[name] for name in active if name in current}, comment
+    return {name: current[name] for name in active if name in current}, Stored(comment, writes)
 
 
 async def load_sections(ctx: "EventContext", active: list[str]) -> dict[str, ReportSection]:
@@ -108,32 +118,39 @@ async def _remembered(conn: Any, ctx: "EventContext") -> Any:
     return (await conn.execute(_remembered_statement(ctx))).first()
 
 
-UNREAD = object()
-
-
 async def publish(ctx: "EventContext", body: str | None, needs_action: bool, remember: bool = True,
-                  remembered: Any = UNREAD) -> None:
-    """Create or edit the one report comment so that it reads `body`.
+                  stored: Stored | None = None) -> None:
+    """Create or edit the one report comment so that it reads `body`, then store the sections
+    `update_sections` found changed and the comment, in one transaction.
 
-    `remembered`: the report_comments row (or None) when the caller has just read it (`update_sections`).
+    `stored`: what `update_sections` read and would write; None reads the comment here (a dry run).
     """
-    row = remembered
-    if row is UNREAD:
+    if stored is None:
         async with ctx.store.engine.connect() as conn:
-            row = await _remembered(conn, ctx)
+            stored = Stored(await _remembered(conn, ctx))
+    remembering = await _publish(ctx, body, needs_action, stored.comment)
+    writes = list(stored.writes)
+    if remember and remembering is not None:
+        writes.append(ctx.store.upsert_statement(report_comments, {
+            "repository": ctx.repo_full_name, "number": ctx.number, "comment_id": remembering[0],
+            "body": remembering[1]}, keys=["repository", "number"]))
+    if writes:
+        await ctx.store.write_unit(lambda conn: [conn.execute(statement) for statement in writes])
+
+
+async def _publish(ctx: "EventContext", body: str | None, needs_action: bool, row: Any) -> tuple[int, str] | None:
+    """The GitHub side of `publish`; returns the comment (id, body) to remember, if it changed."""
     comment_id, current = (row.comment_id, row.body) if row else (None, None)
     if comment_id is None and not needs_action and ctx.event_key == NEW_PULL_REQUEST:
-        return  # a pull request opened just now has no report to update, and this one would say all passes
+        return None  # a pull request opened just now has no report to update, and this one would say all passes
     if comment_id is None and not ctx.has_no_comments():  # a pull request without comments has no report
         found = await find_existing(ctx)
         if found is not None:
             comment_id, current = found["id"], found.get("body")
     if body is None or (comment_id is None and not needs_action):
-        return
+        return None
     if current == body and comment_id is not None:
-        if remember and row is None:
-            await _remember(ctx, comment_id, body)
-        return
+        return (comment_id, body) if row is None else None  # found again: remembered from now on
     if comment_id is not None:
         try:
             await ctx.gh.patch(f"/repos/{ctx.repo_full_name}/issues/comments/{comment_id}", data={"body": body})
@@ -144,8 +161,7 @@ async def publish(ctx: "EventContext", body: str | None, needs_action: bool, rem
     if comment_id is None:
         created = await ctx.gh.post(f"/repos/{ctx.repo_full_name}/issues/{ctx.number}/comments", data={"body": body})
         comment_id = created.get("id") if isinstance(created, dict) else None
-    if comment_id is not None and remember:
-        await _remember(ctx, comment_id, body)
+    return (comment_id, body) if comment_id is not None else None
 
 
 async def find_existing(ctx: "EventContext") -> dict | None:
@@ -154,10 +170,3 @@ async def find_existing(ctx: "EventContext") -> dict | None:
         if (comment.get("body") or "").startswith(REPORT_MARKER) and await ctx.is_own(comment):
             return comment
     return None
-
-
-async def _remember(ctx: "EventContext", comment_id: int, body: str) -> None:
-    statement = ctx.store.upsert_statement(report_comments, {
-        "repository": ctx.repo_full_name, "number": ctx.number, "comment_id": comment_id, "body": body,
-    }, keys=["repository", "number"])
-    await ctx.store.write_unit(lambda conn: conn.execute(statement))

@@ -55,29 +55,37 @@ class WorkerPool:
             self._listening = asyncio.create_task(self.listener.run(), name="listen-for-replicas")
 
     async def _run(self, index: int) -> None:
+        delivery: Delivery | None = None  # claimed with the previous one's completion, if any
         while not self._stopping.is_set():
-            try:
-                delivery = await self.queue.claim()
-            except Exception as exc:  # database down: wait and try again, never crash
-                log.warning("claim failed (%s); retrying", type(exc).__name__)
-                await self._sleep(1.0)
-                continue
             if delivery is None:
-                await self._wait_for_work()
-                continue
-            self._active += 1
-            self._idle.clear()
+                try:
+                    delivery = await self.queue.claim()
+                except Exception as exc:  # database down: wait and try again, never crash
+                    log.warning("claim failed (%s); retrying", type(exc).__name__)
+                    await self._sleep(1.0)
+                    continue
+                if delivery is None:
+                    await self._wait_for_work()
+                    continue
+                self._active += 1  # until this worker holds no delivery (a next one may be claimed with it)
+                self._idle.clear()
+            current, delivery = delivery, None
             try:
-                await self._process(delivery)
+                delivery = await self._process(current)
             except Exception as exc:  # bookkeeping failed (database away): the lease expires, work is redone
                 log.error("could not record the outcome of delivery %s (%s); it will be retried when its lease "
-                          "expires", delivery.id, type(exc).__name__)
+                          "expires", current.id, type(exc).__name__)
             finally:
-                self._active -= 1
-                if self._active == 0:
-                    self._idle.set()
+                if delivery is None:
+                    self._active -= 1
+                    if self._active == 0:
+                        self._idle.set()
                 # Another worker may be waiting for this subject or installation.
                 self.queue.wakeup.notify()
+        if delivery is not None:  # claimed as the pool stopped: `stop` hands it back (`release_mine`)
+            self._active -= 1
+            if self._active == 0:
+                self._idle.set()
 
     async def _wait_for_work(self) -> None:
         waiter = asyncio.create_task(self.queue.wakeup.wait(self.idle_poll))
@@ -94,8 +102,13 @@ class WorkerPool:
         except asyncio.TimeoutError:
             pass
 
-    async def _process(self, delivery: Delivery) -> None:
-        """Process one claimed delivery and record its outcome; one log line says how it ended."""
+    async def _process(self, delivery: Delivery) -> Delivery | None:
+        """Process one claimed delivery and record its outcome; one log line says how it ended.
+
+        Returns the next delivery when completing this one claimed it (one transaction for both).
+        A delivery claimed while the pool is stopping is handed back by `stop` (`release_mine`).
+        """
+        following: Delivery | None = None
         token = delivery_context.set(
             {"delivery": delivery.id, "event": delivery.event, "action": delivery.action,
              "repository": delivery.repository}
@@ -129,7 +142,10 @@ class WorkerPool:
             outcome, level, detail = self._retry_or_failed(delivery, final, f"{type(exc).__name__}: {exc}")
             unexpected = exc  # not an error we anticipated: the traceback says where
         else:
-            await self._record(self.queue.complete, delivery.id)
+            # On SQLite (one process) the next claim shares the completion's commit. Not on PostgreSQL:
+            # there, the moment between them is when another replica may take an installation over.
+            chain = not self._stopping.is_set() and not self.queue.store.is_postgres
+            following = await self._record(self.queue.complete, delivery.id, claim_next=chain)
             metrics.deliveries_processed.labels(delivery.event).inc()
             outcome = "done"
         finally:
@@ -142,6 +158,7 @@ class WorkerPool:
                         delivery.repository or "-", outcome, tally[0], elapsed * 1000, detail, exc_info=unexpected)
             writes_sent.reset(tally_token)
             delivery_context.reset(token)
+        return following
 
     async def _hand_back(self, delivery: Delivery, exc: WindowFull) -> tuple[str, int, str]:
         """The installation may not write before `exc.until`: the delivery waits in the queue, not in a worker.

@@ -113,6 +113,19 @@ async def test_expired_lease_is_taken_over_by_another_process(store):
     assert await alive.heartbeat("l") is True
 
 
+async def test_completing_claims_the_next_delivery_in_the_same_transaction(store):
+    queue = DeliveryQueue(store)
+    for n in (1, 2):
+        await queue.enqueue(f"c{n}", "pull_request", pr_payload(n))
+    first = await queue.claim()
+    following = await queue.complete(first.id, claim_next=True)
+    assert (first.id, following.id) == ("c1", "c2")
+    assert (await queue.get("c1"))["state"] == "done"
+    assert (await queue.get("c2"))["state"] == "processing" and following.payload["pull_request"]["number"] == 2
+    assert await queue.complete(following.id, claim_next=True) is None  # nothing left: nothing claimed
+    assert (await queue.get("c2"))["state"] == "done"
+
+
 async def test_retry_backoff_then_failed_with_error(store):
     queue = DeliveryQueue(store, max_attempts=2, retry_base_seconds=0.05)
     await queue.enqueue("r", "pull_request", pr_payload(1))
@@ -162,11 +175,11 @@ async def test_outcome_is_recorded_once_the_database_is_back(store):
     outages = iter([ConnectionRefusedError("restarting"), ConnectionRefusedError("restarting")])
     complete = queue.complete
 
-    async def flaky_complete(delivery_id: str) -> None:
+    async def flaky_complete(delivery_id: str, **kwargs):
         error = next(outages, None)
         if error is not None:
             raise error
-        await complete(delivery_id)
+        return await complete(delivery_id, **kwargs)
 
     queue.complete = flaky_complete
     await queue.enqueue("a", "pull_request", pr_payload(1))
@@ -180,11 +193,11 @@ async def test_worker_survives_a_failure_to_record_and_the_lease_brings_the_work
     failed_once: list[str] = []
     complete = queue.complete
 
-    async def broken_once(delivery_id: str) -> None:
+    async def broken_once(delivery_id: str, **kwargs):
         if delivery_id == "a" and not failed_once:
             failed_once.append(delivery_id)
             raise RuntimeError("not a connection problem")
-        await complete(delivery_id)
+        return await complete(delivery_id, **kwargs)
 
     queue.complete = broken_once
     await queue.enqueue("a", "pull_request", pr_payload(1))
