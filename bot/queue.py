@@ -43,6 +43,12 @@ log = logging.getLogger(__name__)
 
 _CLAIM_LOCK_KEY = 7_402_117_002
 _CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(:k)")  # claims are serialised across replicas
+# Built once; parameters: delivery_id, owner, finished_at.
+_COMPLETE = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("delivery_id"), deliveries.c.lease_owner == bindparam("owner"))
+    .values(state="done", finished_at=bindparam("finished_at"), lease_owner=None, lease_until=None, last_error=None)
+)
 # How far apart, in turn order, one installation's waiting deliveries are placed (see `fair_turns`).
 TURN_SPACING = 1.0
 
@@ -357,15 +363,11 @@ class DeliveryQueue:
     async def complete(self, delivery_id: str, *, claim_next: bool = False) -> Delivery | None:
         """Mark a delivery done. `claim_next`: and claim the next one in the same transaction (a
         worker going on to its next delivery saves a commit), which is returned (None: nothing to do)."""
-        statement = (
-            update(deliveries)
-            .where(deliveries.c.id == delivery_id, deliveries.c.lease_owner == self.owner)
-            .values(state="done", finished_at=self.clock(), lease_owner=None, lease_until=None, last_error=None)
-        )
+        values = {"delivery_id": delivery_id, "owner": self.owner, "finished_at": self.clock()}
         claim = self._claim_in_unit() if claim_next else None
 
         def complete_one(conn: Connection) -> Any:
-            conn.execute(statement)
+            conn.execute(_COMPLETE, values)
             notify_in_unit(self.store, conn)  # its subject and installation are free for any replica now
             return claim(conn) if claim is not None else None
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import gidgethub
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Connection
 
 from bot.markdown import code_span
@@ -55,7 +55,17 @@ class Stored:
     """What `update_sections` read, and what it found changed: `publish` writes it with the comment."""
 
     comment: Any  # the report_comments row, or None
-    writes: list[Any] = field(default_factory=list)  # statements that bring report_sections up to date
+    writes: list[tuple[Any, Any]] = field(default_factory=list)  # (statement, parameters) for report_sections
+
+
+# Built once (building a statement cost more CPU than running it); parameters: repository, number.
+_READ_SECTIONS = select(report_sections).where(report_sections.c.repository == bindparam("repository"),
+                                               report_sections.c.number == bindparam("number"))
+_READ_COMMENT = select(report_comments).where(report_comments.c.repository == bindparam("repository"),
+                                              report_comments.c.number == bindparam("number"))
+_FORGET_SECTIONS = delete(report_sections).where(
+    report_sections.c.repository == bindparam("repository"), report_sections.c.number == bindparam("number"),
+    report_sections.c.rule.in_(bindparam("rules", expanding=True)))
 
 
 async def update_sections(ctx: "EventContext", sections: dict[str, ReportSection | None], head_sha: str | None,
@@ -69,11 +79,10 @@ async def update_sections(ctx: "EventContext", sections: dict[str, ReportSection
     and finds the same changes. Read-then-write is safe: one subject's deliveries never run at
     the same time.
     """
-    where = (report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number)
-    read_sections, read_comment = select(report_sections).where(*where), _remembered_statement(ctx)
+    subject = {"repository": ctx.repo_full_name, "number": ctx.number}
 
     def read(conn: Connection) -> tuple[list[Any], Any]:
-        return conn.execute(read_sections).all(), conn.execute(read_comment).first()
+        return conn.execute(_READ_SECTIONS, subject).all(), conn.execute(_READ_COMMENT, subject).first()
 
     stored, comment = await ctx.store.read_unit(read)
     rows = {r.rule: r for r in stored}
@@ -85,11 +94,11 @@ async def update_sections(ctx: "EventContext", sections: dict[str, ReportSection
         != (head_sha, section.needs_action, section.title, section.body))}
     if forget or changed:
         now = time.time()
-        writes = [delete(report_sections).where(*where, report_sections.c.rule.in_(forget))] if forget else []
-        writes += [ctx.store.upsert_statement(report_sections, {
-            "repository": ctx.repo_full_name, "number": ctx.number, "rule": rule, "head_sha": head_sha,
-            "needs_action": section.needs_action, "title": section.title, "body": section.body, "updated_at": now,
-        }, keys=["repository", "number", "rule"]) for rule, section in changed.items()]
+        writes: list[tuple[Any, Any]] = [(_FORGET_SECTIONS, {**subject, "rules": forget})] if forget else []
+        upsert = ctx.store.upsert_by_keys(report_sections, ("repository", "number", "rule"))
+        writes += [(upsert, {**subject, "rule": rule, "head_sha": head_sha, "needs_action": section.needs_action,
+                             "title": section.title, "body": section.body, "updated_at": now})
+                   for rule, section in changed.items()]
     else:
         writes = []
     current = {rule: ReportSection(r.title, r.body, r.needs_action) for rule, r in rows.items() if rule not in forget}
@@ -109,13 +118,8 @@ def _active(rows: Any, active: list[str]) -> dict[str, ReportSection]:
     return {name: by_rule[name] for name in active if name in by_rule}
 
 
-def _remembered_statement(ctx: "EventContext") -> Any:
-    return select(report_comments).where(
-        report_comments.c.repository == ctx.repo_full_name, report_comments.c.number == ctx.number)
-
-
 async def _remembered(conn: Any, ctx: "EventContext") -> Any:
-    return (await conn.execute(_remembered_statement(ctx))).first()
+    return (await conn.execute(_READ_COMMENT, {"repository": ctx.repo_full_name, "number": ctx.number})).first()
 
 
 async def publish(ctx: "EventContext", body: str | None, needs_action: bool, remember: bool = True,
@@ -131,11 +135,11 @@ async def publish(ctx: "EventContext", body: str | None, needs_action: bool, rem
     remembering = await _publish(ctx, body, needs_action, stored.comment)
     writes = list(stored.writes)
     if remember and remembering is not None:
-        writes.append(ctx.store.upsert_statement(report_comments, {
+        writes.append((ctx.store.upsert_by_keys(report_comments, ("repository", "number")), {
             "repository": ctx.repo_full_name, "number": ctx.number, "comment_id": remembering[0],
-            "body": remembering[1]}, keys=["repository", "number"]))
+            "body": remembering[1]}))
     if writes:
-        await ctx.store.write_unit(lambda conn: [conn.execute(statement) for statement in writes])
+        await ctx.store.write_unit(lambda conn: [conn.execute(statement, values) for statement, values in writes])
 
 
 async def _publish(ctx: "EventContext", body: str | None, needs_action: bool, row: Any) -> tuple[int, str] | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import cachetools
-from sqlalchemy import BigInteger, Column, Float, String, Table, select
+from sqlalchemy import BigInteger, Column, Float, String, Table, bindparam, select
 
 from bot.config import RULES_PATH
 from bot.store import Store, metadata
@@ -43,6 +43,9 @@ rules_file_versions = Table(
     Column("version", BigInteger, nullable=False),
     Column("changed_at", Float, nullable=False),  # wall clock, for operators
 )
+# Built once; parameter: repositories (a list).
+_READ_VERSIONS = select(rules_file_versions.c.repository, rules_file_versions.c.version).where(
+    rules_file_versions.c.repository.in_(bindparam("repositories", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -92,10 +95,8 @@ class RulesFileMemory:
     async def versions(self, repositories: Iterable[str]) -> dict[str, int] | None:
         """The current versions (0 when never pushed to); None when the database cannot say."""
         keys = sorted({name.lower() for name in repositories})
-        t = rules_file_versions.c
-        statement = select(t.repository, t.version).where(t.repository.in_(keys))
         try:
-            rows = await self.store.read_unit(lambda conn: conn.execute(statement).all())
+            rows = await self.store.read_unit(lambda conn: conn.execute(_READ_VERSIONS, {"repositories": keys}).all())
         except Exception as exc:  # the database is away: read GitHub rather than trust stale memory
             log.warning("cannot read rules-file versions (%s); reading the files", type(exc).__name__)
             return None

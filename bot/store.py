@@ -237,6 +237,7 @@ class Store:
         # SQLite only: one write transaction at a time, so it must never await network I/O or
         # open another transaction inside.
         self._write_lock: WriteLock | None = None if self.is_postgres else WriteLock()
+        self._upserts: dict[tuple[str, tuple[str, ...]], Any] = {}
         if not self.is_postgres:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         elif dry_run:
@@ -378,6 +379,19 @@ class Store:
                     transaction.rollback()
         with self.engine.sync_engine.begin() as conn:
             return work(conn)
+
+    def upsert_by_keys(self, table: Table, keys: tuple[str, ...]) -> Any:
+        """INSERT … ON CONFLICT (keys) DO UPDATE every other column, built once per table and
+        executed with a row of values (`conn.execute(statement, values)`): building a statement
+        with its values cost more CPU than running it."""
+        cached = self._upserts.get((table.name, keys))
+        if cached is None:
+            stmt = self.insert(table)
+            others = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+            cached = stmt.on_conflict_do_update(index_elements=list(keys), set_=others) if others else \
+                stmt.on_conflict_do_nothing(index_elements=list(keys))
+            self._upserts[(table.name, keys)] = cached
+        return cached
 
     def upsert_statement(self, table: Table, values: dict, keys: list[str]) -> Any:
         """INSERT … ON CONFLICT DO UPDATE (DO NOTHING when every column is a key), for this dialect."""
