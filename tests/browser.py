@@ -77,15 +77,30 @@ class Browser:
         element = await self.find(css)
         return await asyncio.to_thread(lambda: element.text)
 
-    async def _click_and_wait(self, element: Any, navigates: bool) -> None:
-        """Click; when it loads another page, wait until the old one is gone (reads then see the new one)."""
+    async def _click_and_wait(self, by: str, value: str, navigates: bool) -> None:
+        """Click; when it loads another page, wait until the old one is gone (reads then see the new one).
+
+        The element is found at the click. ChromeDriver sometimes cannot resolve an element it
+        found a moment before ("Node with given id does not belong to the document", seen after a
+        full-page screenshot): the click was not dispatched, so it is found and clicked again.
+        """
+        from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support import expected_conditions
         from selenium.webdriver.support.wait import WebDriverWait
 
         def run() -> None:
             old = self.driver.find_element(By.TAG_NAME, "html")
-            element.click()
+            for attempt in range(3):
+                try:
+                    self.driver.find_element(by, value).click()
+                    break
+                except StaleElementReferenceException:
+                    if attempt == 2:
+                        raise
+                except WebDriverException as exc:
+                    if "does not belong to the document" not in str(exc) or attempt == 2:
+                        raise
             if navigates:
                 WebDriverWait(self.driver, 15).until(expected_conditions.staleness_of(old))
                 WebDriverWait(self.driver, 15).until(
@@ -94,13 +109,16 @@ class Browser:
         await asyncio.to_thread(run)
 
     async def click(self, css: str, *, navigates: bool = True) -> None:
-        await self._click_and_wait(await self.find(css), navigates)
+        from selenium.webdriver.common.by import By
+
+        await self.find(css)  # present (and the page loaded) before clicking
+        await self._click_and_wait(By.CSS_SELECTOR, css, navigates)
 
     async def click_link(self, text: str) -> None:
         from selenium.webdriver.common.by import By
 
-        element = await asyncio.to_thread(self.driver.find_element, By.LINK_TEXT, text)
-        await self._click_and_wait(element, True)
+        await asyncio.to_thread(self.driver.find_element, By.LINK_TEXT, text)
+        await self._click_and_wait(By.LINK_TEXT, text, True)
 
     async def fill(self, css: str, value: str) -> None:
         element = await self.find(css)
