@@ -11,7 +11,8 @@ local file answers them in microseconds. Two things could hold the loop, and do 
 
 - **Committing** a transaction that wrote syncs the WAL to disk (`synchronous=FULL`) and
   sometimes checkpoints: that runs on a thread, and the loop keeps answering webhooks
-  meanwhile. A commit with nothing to commit, and every rollback, is instant and inline.
+  meanwhile. A commit of a transaction that changed no row, and every rollback, is instant
+  and inline.
 - **Another connection's lock** (a CLI command, a second process on the file, another
   `Store` in tests): SQLite's own busy wait would sleep on the loop, so the connection
   has no busy timeout, and a statement or commit that finds the database locked is tried
@@ -137,6 +138,7 @@ class InlineConnection:
         self._conn = connection
         self._open = True
         self._pending: asyncio.Future[Any] | None = None  # a commit running on the thread
+        self._changes_at_end = connection.total_changes  # rows changed up to the last commit or rollback
         self.busy_timeout_ms = 0  # how long to keep trying while the database is locked (set by bot.store)
 
     @property
@@ -178,12 +180,19 @@ class InlineConnection:
 
     async def commit(self) -> None:
         await self._settle()
-        if self._conn.in_transaction:  # a failed (locked) commit leaves the transaction open: retrying is allowed
-            await self._run(self._conn.commit, on_thread=True)
+        if not self._conn.in_transaction:
+            return
+        # A transaction that changed no row (a claim that found nothing) writes nothing to sync:
+        # committed inline. Otherwise on the thread. A failed (locked) commit leaves the
+        # transaction open, and retrying it is allowed.
+        changed = self._conn.total_changes != self._changes_at_end
+        await self._run(self._conn.commit, on_thread=changed)
+        self._changes_at_end = self._conn.total_changes
 
     async def rollback(self) -> None:
         await self._settle()
         self._conn.rollback()
+        self._changes_at_end = self._conn.total_changes
 
     async def close(self) -> None:
         await self._settle()

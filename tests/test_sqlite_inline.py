@@ -52,6 +52,16 @@ async def test_statements_run_on_the_loop_and_a_commit_that_wrote_on_the_commit_
     assert all(t == loop_thread for t, s in seen if s.startswith("SELECT"))
 
 
+async def test_a_transaction_that_changed_no_row_commits_on_the_loop(store):
+    """A claim that finds nothing has nothing to sync: no trip to the commit thread."""
+    seen = await traced(store)
+    async with store.transaction() as conn:
+        result = await conn.execute(deliveries.update().where(deliveries.c.id == "none").values(state="done"))
+    assert result.rowcount == 0
+    commits = [t for t, s in seen if s == "COMMIT"]
+    assert commits == [threading.current_thread().name]
+
+
 async def test_a_locked_database_is_waited_for_without_holding_the_loop(store, tmp_path):
     other = sqlite3.connect(tmp_path / "inline.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process's write transaction
