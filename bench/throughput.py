@@ -33,7 +33,7 @@ figures here are about processing). Deliveries/s = processed / (last completion 
 CPU per delivery = the server's process CPU time (all threads) / deliveries processed.
 
     .venv/bin/python -m bench.throughput [--scenarios spread-0,spread-50,one-unpaced,one-window,hour,neighbour,slow,dco]
-                                         [--n 400] [--workers 8] [--one-latency MS] [--window 15]
+                                         [--n 400] [--workers 8] [--one-latency MS] [--window 15] [--runs N]
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import time
 from collections import Counter
@@ -412,6 +413,24 @@ async def scenario_dco(args, key) -> dict[str, float]:
                 "peak_rss_mib": server.memory().get("VmHWM", 0) / 1024}
 
 
+async def run_scenario(name: str, args, key) -> dict[str, float]:
+    if name == "spread-0":
+        return await scenario_spread(args, key, 0.0, repeat=True)
+    if name == "spread-50":
+        return await scenario_spread(args, key, 0.05, repeat=False)
+    if name == "one-unpaced":
+        return await scenario_one(args, key)
+    if name == "one-window":
+        return await scenario_one_window(args, key)
+    if name == "hour":
+        return await scenario_hour(args, key)
+    if name == "neighbour":
+        return await scenario_neighbour(args, key)
+    if name == "slow":
+        return await scenario_slow(args, key)
+    return await scenario_dco(args, key)
+
+
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenarios", default="spread-0,spread-50,one-unpaced,one-window,hour,neighbour,slow")
@@ -430,6 +449,9 @@ async def main(argv: list[str] | None = None) -> int:
                         help="cProfile the spread scenarios' server into DIR/spread-<ms>.prof (exact call counts; "
                              "its overhead inflates the times)")
     parser.add_argument("--timeout", type=float, default=90.0, help="give up waiting for a run after this many seconds")
+    parser.add_argument("--runs", type=int, default=1,
+                        help="run each scenario this many times; the summary gives each figure's median and range "
+                             "(on a shared VM one run moves by +-20%%)")
     args = parser.parse_args(argv)
     chosen = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     known = {"spread-0", "spread-50", "one-unpaced", "one-window", "hour", "neighbour", "slow", "dco"}
@@ -442,29 +464,21 @@ async def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     print(f"load average before: {common.loadavg()}")
     key = common.new_app_key()
-    summary: dict[str, dict[str, float]] = {}
+    runs: dict[str, list[dict[str, float]]] = {}
     for name in chosen:
-        common.heading(name)
-        if name == "spread-0":
-            summary[name] = await scenario_spread(args, key, 0.0, repeat=True)
-        elif name == "spread-50":
-            summary[name] = await scenario_spread(args, key, 0.05, repeat=False)
-        elif name == "one-unpaced":
-            summary[name] = await scenario_one(args, key)
-        elif name == "one-window":
-            summary[name] = await scenario_one_window(args, key)
-        elif name == "hour":
-            summary[name] = await scenario_hour(args, key)
-        elif name == "neighbour":
-            summary[name] = await scenario_neighbour(args, key)
-        elif name == "slow":
-            summary[name] = await scenario_slow(args, key)
-        elif name == "dco":
-            summary[name] = await scenario_dco(args, key)
+        for run in range(1, args.runs + 1):
+            common.heading(name if args.runs == 1 else f"{name} (run {run} of {args.runs})")
+            runs.setdefault(name, []).append(await run_scenario(name, args, key))
+    summary = {name: {k: statistics.median(f[k] for f in figures) for k in figures[0]} for name, figures in runs.items()}
 
-    common.heading("summary")
-    for name, figures in summary.items():
-        print(f"  {name:<12} " + "  ".join(f"{k}={v:.1f}" for k, v in figures.items()))
+    common.heading("summary" if args.runs == 1 else f"summary: medians of {args.runs} runs (range)")
+    for name, figures in runs.items():
+        if len(figures) == 1:
+            print(f"  {name:<12} " + "  ".join(f"{k}={v:.1f}" for k, v in figures[0].items()))
+        else:
+            print(f"  {name:<12} " + "  ".join(
+                f"{k}={summary[name][k]:.1f} ({min(f[k] for f in figures):.1f}-{max(f[k] for f in figures):.1f})"
+                for k in figures[0]))
     if "spread-0" in summary and "spread-50" in summary:
         print(f"  50 ms / 0 ms throughput ratio: {summary['spread-50']['first'] / summary['spread-0']['first']:.2f}")
     print(f"  total time {time.monotonic() - started:.0f} s")
