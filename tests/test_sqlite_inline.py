@@ -38,18 +38,52 @@ async def traced(store: Store) -> list[tuple[str, str]]:
     return seen
 
 
-async def test_statements_run_on_the_loop_and_a_commit_that_wrote_on_the_commit_thread(store):
-    seen = await traced(store)
-    async with store.transaction() as conn:
-        await conn.execute(deliveries.insert().values(**row(1)))
+async def commit_times(store: Store) -> sqlite_inline.CommitTimes:
     async with store.engine.connect() as conn:
-        assert (await conn.execute(select(deliveries.c.id))).scalars().all() == ["d1"]
+        raw = await conn.get_raw_connection()
+        return raw.driver_connection.commit_times
+
+
+async def insert(store: Store, n: int) -> None:
+    async with store.transaction() as conn:
+        await conn.execute(deliveries.insert().values(**row(n)))
+
+
+def commit_threads(seen: list[tuple[str, str]]) -> list[str]:
+    return [t for t, s in seen if s == "COMMIT"]
+
+
+async def test_statements_run_on_the_loop_and_commits_where_they_cost_least(store):
+    """A commit that wrote runs on the thread until the file's commits are known to be quick,
+    inline while they are, and on the thread again once they are slow."""
+    seen = await traced(store)
+    times = await commit_times(store)
     loop_thread = threading.current_thread().name
-    insert = next(t for t, s in seen if s.startswith("INSERT"))
-    commit = next(t for t, s in seen if s == "COMMIT")
-    assert insert == loop_thread
-    assert commit.startswith("sqlite-commit") and commit != loop_thread
-    assert all(t == loop_thread for t, s in seen if s.startswith("SELECT"))
+    await insert(store, 1)  # nothing timed yet: the thread
+    assert commit_threads(seen)[-1].startswith("sqlite-commit")
+    assert times.average is not None  # the commit was timed there
+    times.average = sqlite_inline.INLINE_COMMIT_MAX / 10  # a quick disk
+    await insert(store, 2)
+    assert commit_threads(seen)[-1] == loop_thread
+    times.average = sqlite_inline.INLINE_COMMIT_MAX * 10  # a slow one
+    await insert(store, 3)
+    assert commit_threads(seen)[-1].startswith("sqlite-commit")
+    assert [t for t, s in seen if s.startswith(("INSERT", "SELECT"))] == [loop_thread] * 3
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(select(deliveries.c.id))).scalars().all() == ["d1", "d2", "d3"]
+
+
+def test_commit_times_follow_the_recent_commits():
+    times = sqlite_inline.CommitTimes(alpha=0.5)
+    assert not times.inline()  # unknown: not guessed fast
+    times.record(0.0002)
+    assert times.inline()
+    for _ in range(5):
+        times.record(0.02)  # the disk slowed down
+    assert not times.inline()
+    for _ in range(10):
+        times.record(0.0001)
+    assert times.inline()
 
 
 async def test_a_transaction_that_changed_no_row_commits_on_the_loop(store):
