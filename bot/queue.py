@@ -107,7 +107,7 @@ def _row(delivery_id: str, event: str, payload: dict[str, Any], raw: str | None 
     )
 
 
-async def fair_turns(conn: Any, rows: list[dict[str, Any]]) -> None:
+def fair_turns(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Give each new delivery its turn: its arrival, but at least TURN_SPACING after the last turn of
     its installation's deliveries still waiting (start-time fair queuing, per installation).
 
@@ -119,9 +119,9 @@ async def fair_turns(conn: Any, rows: list[dict[str, Any]]) -> None:
     last: dict[int, float] = {}
     if ids:
         d = deliveries.c
-        last = {inst: turn for inst, turn in (await conn.execute(
+        last = {inst: turn for inst, turn in conn.execute(
             select(d.installation_id, func.max(d.turn_at))
-            .where(d.installation_id.in_(ids), d.state == "queued").group_by(d.installation_id))).all()
+            .where(d.installation_id.in_(ids), d.state == "queued").group_by(d.installation_id)).all()
             if turn is not None}
     for row in rows:
         installation_id = row["installation_id"]
@@ -165,11 +165,16 @@ class GroupCommit:
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[: self.MAX_BATCH], self._pending[self.MAX_BATCH:]
+            rows = [values for values, _ in batch]
+
+            def store(conn: Connection) -> list[bool]:
+                accepted = self.store_rows(conn, rows)
+                if any(accepted):
+                    notify_in_unit(self.store, conn, sum(accepted))  # other replicas' idle workers too
+                return accepted
+
             try:
-                async with self.store.transaction(urgent=True) as conn:
-                    accepted = await self.store_rows(conn, [values for values, _ in batch])
-                    if any(accepted):
-                        await notify(self.store, conn, sum(accepted))  # other replicas' idle workers too
+                accepted = await self.store.write_unit(store, urgent=True)
             except Exception as exc:  # the database is away: every caller answers 503, GitHub redelivers
                 for _, future in batch:
                     if not future.done():
@@ -179,36 +184,37 @@ class GroupCommit:
                 if not future.done():
                     future.set_result(ok)
 
-    async def store_rows(self, conn: Any, rows: list[dict[str, Any]]) -> list[bool]:
+    def store_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> list[bool]:
         """Insert the batch in one statement (one trip to the database), then settle known ids.
 
         Building and sending one INSERT per row was most of a webhook's time inside the write
-        transaction, and every other webhook waited behind it.
+        transaction, and every other webhook waited behind it. Synchronous: run inside a
+        `Store.write_unit` (or `AsyncConnection.run_sync`), the batch's statements in one switch.
         """
-        await fair_turns(conn, rows)
+        fair_turns(conn, rows)
         if not conn.dialect.insert_executemany_returning:  # SQLite before 3.35
-            return [await self._store(conn, values) for values in rows]
+            return [self._store(conn, values) for values in rows]
         stmt = self.store.insert(deliveries).on_conflict_do_nothing(index_elements=["id"]).returning(deliveries.c.id)
-        new_ids = set((await conn.execute(stmt, rows)).scalars())
+        new_ids = set(conn.execute(stmt, rows).scalars())
         accepted = []
         for values in rows:
             if values["id"] in new_ids:
                 new_ids.discard(values["id"])  # the same id twice in one batch: only the first is new
                 accepted.append(True)
             else:
-                accepted.append(await self._requeue_failed(conn, values))
+                accepted.append(self._requeue_failed(conn, values))
         return accepted
 
-    async def _store(self, conn: Any, values: dict[str, Any]) -> bool:
-        inserted = await conn.execute(
+    def _store(self, conn: Connection, values: dict[str, Any]) -> bool:
+        inserted = conn.execute(
             self.store.insert(deliveries).values(**values).on_conflict_do_nothing(index_elements=["id"]))
         if inserted.rowcount == 1:
             return True
-        return await self._requeue_failed(conn, values)
+        return self._requeue_failed(conn, values)
 
-    async def _requeue_failed(self, conn: Any, values: dict[str, Any]) -> bool:
+    def _requeue_failed(self, conn: Connection, values: dict[str, Any]) -> bool:
         # A known id: GitHub's redelivery of one that failed here is queued again; anything else is a duplicate.
-        requeued = await conn.execute(
+        requeued = conn.execute(
             update(deliveries)
             .where(deliveries.c.id == values["id"], deliveries.c.state == "failed")
             .values(state="queued", attempts=0, available_at=values["available_at"], turn_at=values["turn_at"],
@@ -247,7 +253,8 @@ class DeliveryQueue:
 
     async def enqueue_in(self, conn: Any, delivery_id: str, event: str, payload: dict[str, Any]) -> bool:
         """`enqueue` inside the caller's transaction: stored if, and only if, that commits."""
-        accepted = (await self._group_commit.store_rows(conn, [_row(delivery_id, event, payload, now=self.clock())]))[0]
+        row = _row(delivery_id, event, payload, now=self.clock())
+        accepted = (await conn.run_sync(lambda sync_conn: self._group_commit.store_rows(sync_conn, [row])))[0]
         if accepted:
             await notify(self.store, conn)
         return accepted
