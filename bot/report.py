@@ -107,19 +107,13 @@ async def update_sections(ctx: "EventContext", sections: dict[str, ReportSection
 
 
 async def load_sections(ctx: "EventContext", active: list[str]) -> dict[str, ReportSection]:
-    async with ctx.store.engine.connect() as conn:
-        rows = (await conn.execute(select(report_sections).where(
-            report_sections.c.repository == ctx.repo_full_name, report_sections.c.number == ctx.number))).all()
-    return _active(rows, active)
+    subject = {"repository": ctx.repo_full_name, "number": ctx.number}
+    return _active(await ctx.store.read_unit(lambda conn: conn.execute(_READ_SECTIONS, subject).all()), active)
 
 
 def _active(rows: Any, active: list[str]) -> dict[str, ReportSection]:
     by_rule = {r.rule: ReportSection(r.title, r.body, r.needs_action) for r in rows}
     return {name: by_rule[name] for name in active if name in by_rule}
-
-
-async def _remembered(conn: Any, ctx: "EventContext") -> Any:
-    return (await conn.execute(_READ_COMMENT, {"repository": ctx.repo_full_name, "number": ctx.number})).first()
 
 
 async def publish(ctx: "EventContext", body: str | None, needs_action: bool, remember: bool = True,
@@ -130,8 +124,8 @@ async def publish(ctx: "EventContext", body: str | None, needs_action: bool, rem
     `stored`: what `update_sections` read and would write; None reads the comment here (a dry run).
     """
     if stored is None:
-        async with ctx.store.engine.connect() as conn:
-            stored = Stored(await _remembered(conn, ctx))
+        subject = {"repository": ctx.repo_full_name, "number": ctx.number}
+        stored = Stored(await ctx.store.read_unit(lambda conn: conn.execute(_READ_COMMENT, subject).first()))
     remembering = await _publish(ctx, body, needs_action, stored.comment)
     writes = list(stored.writes)
     if remember and remembering is not None:

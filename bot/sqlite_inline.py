@@ -104,11 +104,6 @@ class InlineCursor:
     async def __aexit__(self, *exc: object) -> None:
         self._cursor.close()
 
-    def __await__(self):  # `await connection.cursor()` as with aiosqlite
-        async def itself() -> "InlineCursor":
-            return self
-        return itself().__await__()
-
     async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> "InlineCursor":
         await self._connection._run(self._cursor.execute, sql, parameters)
         return self

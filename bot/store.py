@@ -382,8 +382,9 @@ class Store:
 
     def upsert_by_keys(self, table: Table, keys: tuple[str, ...]) -> Any:
         """INSERT … ON CONFLICT (keys) DO UPDATE every other column, built once per table and
-        executed with a row of values (`conn.execute(statement, values)`): building a statement
-        with its values cost more CPU than running it."""
+        executed with a whole row (`conn.execute(statement, values)`; a column left out would be
+        overwritten with its default): building a statement with its values cost more CPU than
+        running it. For some columns only, `upsert`."""
         cached = self._upserts.get((table.name, keys))
         if cached is None:
             stmt = self.insert(table)
@@ -392,14 +393,6 @@ class Store:
                 stmt.on_conflict_do_nothing(index_elements=list(keys))
             self._upserts[(table.name, keys)] = cached
         return cached
-
-    def upsert_statement(self, table: Table, values: dict, keys: list[str]) -> Any:
-        """INSERT … ON CONFLICT DO UPDATE (DO NOTHING when every column is a key), for this dialect."""
-        stmt = self.insert(table).values(**values)
-        update = {k: v for k, v in values.items() if k not in keys}
-        if update:
-            return stmt.on_conflict_do_update(index_elements=keys, set_=update)
-        return stmt.on_conflict_do_nothing(index_elements=keys)
 
     async def ping(self) -> bool:
         try:
@@ -415,7 +408,13 @@ class Store:
         return pg_insert(table) if self.is_postgres else sqlite_insert(table)
 
     async def upsert(self, conn: AsyncConnection, table: Table, values: dict, keys: list[str]) -> None:
-        await conn.execute(self.upsert_statement(table, values, keys))
+        stmt = self.insert(table).values(**values)
+        update = {k: v for k, v in values.items() if k not in keys}
+        if update:
+            stmt = stmt.on_conflict_do_update(index_elements=keys, set_=update)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+        await conn.execute(stmt)
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import BigInteger, Boolean, Column, Float, Index, Integer, String, Table, Text, select
+from sqlalchemy.engine import Connection
 
 from bot import keys
 from bot.rule import DetailRow, StatusUpdate, VerdictDetails
@@ -124,10 +125,15 @@ async def record(ctx: "EventContext", statuses: list[StatusUpdate], default_sha:
     if not rows:
         return
     outcome = json.dumps([f"{row['context']}: {row['state']}" for row in rows])
-    writes = [ctx.store.upsert_statement(verdicts, row, ["token"]) for row in rows]
-    # What this delivery did, for the dashboard (same transaction: no extra commit per delivery).
-    writes.append(deliveries.update().where(deliveries.c.id == ctx.delivery_id).values(outcome=outcome))
-    await ctx.store.write_unit(lambda conn: [conn.execute(statement) for statement in writes])
+    upsert = ctx.store.upsert_by_keys(verdicts, ("token",))  # every column is in each row
+    mark = deliveries.update().where(deliveries.c.id == ctx.delivery_id).values(outcome=outcome)
+
+    def store(conn: Connection) -> None:
+        conn.execute(upsert, rows)
+        # What this delivery did, for the dashboard (same transaction: no extra commit per delivery).
+        conn.execute(mark)
+
+    await ctx.store.write_unit(store)
 
 
 async def load(store: Store, value: str, *, max_age: float) -> StoredVerdict | None:
