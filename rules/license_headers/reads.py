@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import gidgethub
 
 from bot.errors import RetryLater
+from bot.github import get_if_present
 
 from .core.policy import reuse_enabled
 from .core.reuse import DEP5_PATH, TOML_NAME, ReuseError, ReuseIndex, toml_paths
@@ -195,12 +196,8 @@ async def base_reuse(ctx: "EventContext", pr: dict[str, Any], configured: bool |
         return None
     tomls = {TOML_NAME: root_toml} if root_toml is not None else {}
     files: frozenset[str] = frozenset()
-    try:
-        tree = await ctx.gh.getitem(f"/repos/{ctx.repo_full_name}/git/trees/{ref}?recursive=1")
-    except gidgethub.BadRequest as exc:
-        if int(exc.status_code) not in (404, 409, 422):
-            raise
-        tree = {}
+    tree = await get_if_present(ctx.gh, f"/repos/{ctx.repo_full_name}/git/trees/{ref}?recursive=1",
+                                missing=frozenset({404, 409, 422}), remember=False)
     if isinstance(tree, dict):
         files = frozenset(e["path"] for e in tree.get("tree") or [] if e.get("type") == "blob" and "path" in e)
         if tree.get("truncated"):

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from bot.context import EventContext, is_bot
 from bot.errors import RetryLater
+from bot.github import get_if_present
 from bot.markdown import escape_markdown
 from rules.common.logins import is_login
 from rules.onboarding.store import Kind
@@ -148,12 +149,7 @@ CONTRIBUTING_FOLDERS = (".github", "", "docs")  # where GitHub looks, in its ord
 
 async def _listing(ctx: EventContext, repository: str, folder: str) -> list[dict[str, Any]]:
     path = f"/repos/{repository}/contents/{quote(folder)}" if folder else f"/repos/{repository}/contents/"
-    try:
-        data = await ctx.gh.getitem(path)
-    except gidgethub.BadRequest as exc:
-        if int(exc.status_code) in (403, 404):
-            return []
-        raise
+    data = await get_if_present(ctx.gh, path, missing=frozenset({403, 404}), remember=False)
     return data if isinstance(data, list) else []
 
 
