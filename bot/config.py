@@ -232,6 +232,8 @@ async def load(gh: gidgethub.abc.GitHubAPI, owner: str, repository: str, rules: 
         org_text = await text_of(org_repo)
     if repo_text is None and org_text is None:
         return LoadedConfig(exists=False)
+    if len(repo_text or "") + len(org_text or "") > PARSED_TEXT_CHARS:  # rare: not worth the memory
+        return _parse_and_validate(org_repo, repo_text, org_text, rules)
     key = (tuple((rule.name, rule.config_model) for rule in rules), org_repo, repo_text, org_text)
     loaded = _parsed.get(key)
     if loaded is None:
@@ -241,7 +243,9 @@ async def load(gh: gidgethub.abc.GitHubAPI, owner: str, repository: str, rules: 
 
 # The same texts give the same rules: parsing and validating them again was ~1 ms of CPU per
 # delivery. Keyed by the texts themselves, so a changed file is a new entry; the result is shared
-# between deliveries and only ever read.
+# between deliveries and only ever read. Bounded: 256 entries of at most 16 Ki characters of text
+# (rules files are usually well under 2 KB), so large files cannot fill memory through it.
+PARSED_TEXT_CHARS = 16 * 1024
 _parsed: cachetools.LRUCache = cachetools.LRUCache(maxsize=256)
 
 
