@@ -30,7 +30,7 @@ from bot.rule import CommandHelp, DetailRow, FixBlock, Outcome, ReportSection, R
 from bot.rules_memory import RulesFileMemory
 from bot.settings import Settings
 from bot.store import Store
-from bot.writewindow import WindowFull
+from bot.writewindow import WindowFull, writes_begin
 
 log = logging.getLogger(__name__)
 
@@ -186,6 +186,7 @@ class Engine:
             outcome.replies.append(help_text(active))
         if ctx.is_pr_evaluation:
             outcome.statuses.insert(0, StatusUpdate(CONFIG_CONTEXT, "success", "The rules file is valid."))
+        writes_begin()
         head = await self._head_unchanged(ctx)
         await self._apply(ctx, outcome, head, sections, [r.name for r in active])
         if failures:
@@ -251,6 +252,7 @@ class Engine:
             fixes=[FixBlock(title="Check the file locally before pushing it",
                             text="governance-bot config validate .github/governance.yml")])
         outcome = Outcome(statuses=[StatusUpdate(CONFIG_CONTEXT, "failure", summary[:139], details=details)])
+        writes_begin()
         head = await self._head_unchanged(ctx)
         await self._apply(ctx, outcome, head, {report.CONFIG_SECTION: section}, [report.CONFIG_SECTION])
         return outcome

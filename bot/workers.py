@@ -20,7 +20,7 @@ from bot.listen import Listener
 from bot.logsetup import delivery_context
 from bot.queue import Delivery, DeliveryQueue
 from bot.store import is_unreachable
-from bot.writewindow import WindowFull
+from bot.writewindow import WindowFull, writes_begin_hook
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class WorkerPool:
         self._idle.set()
         self.listener: Listener | None = None  # PostgreSQL: other replicas' notifications
         self._listening: asyncio.Task[None] | None = None
+        self._writing: set[asyncio.Task[None]] = set()  # deliveries finishing their writes without a worker
 
     def start(self) -> None:
         self.queue.wakeup.limit = self.workers
@@ -67,25 +68,72 @@ class WorkerPool:
                 if delivery is None:
                     await self._wait_for_work()
                     continue
-                self._active += 1  # until this worker holds no delivery (a next one may be claimed with it)
-                self._idle.clear()
+                self._hold()
             current, delivery = delivery, None
+            delivery = await self._work_on(current)
+        if delivery is not None:  # claimed as the pool stopped: `stop` hands it back (`release_mine`)
+            self._let_go()
+
+    def _hold(self) -> None:
+        """This process holds one more delivery (claimed, until its outcome is recorded)."""
+        self._active += 1
+        self._idle.clear()
+
+    def _let_go(self) -> None:
+        self._active -= 1
+        if self._active == 0:
+            self._idle.set()
+
+    async def _work_on(self, delivery: Delivery) -> Delivery | None:
+        """Process a held delivery until it is done, or until it begins writing (`writes_begin`).
+
+        From its writes on, a delivery waits for GitHub's answers in its installation's write lane
+        (one write at a time per installation) and needs no worker: it finishes in the background
+        and this worker goes on to claim other work. At 50 ms a request a failing first evaluation
+        spends ~5 of its ~6 round trips there. How many deliveries of one installation may be held
+        at once stays bounded by the claim (`per_installation`), written or not.
+
+        Returns the next delivery when completing this one claimed it (never for a delivery that
+        finished in the background: its worker is busy elsewhere).
+        """
+        loop = asyncio.get_running_loop()
+        handed: asyncio.Future[Delivery | None] = loop.create_future()
+        background = [False]
+
+        def begin_writes() -> None:
+            if not handed.done() and not self._stopping.is_set():
+                background[0] = True
+                handed.set_result(None)
+
+        async def held() -> None:
+            hook = writes_begin_hook.set(begin_writes)
+            following: Delivery | None = None
             try:
-                delivery = await self._process(current)
+                following = await self._process(delivery, chain=lambda: not background[0])
             except Exception as exc:  # bookkeeping failed (database away): the lease expires, work is redone
                 log.error("could not record the outcome of delivery %s (%s); it will be retried when its lease "
-                          "expires", current.id, type(exc).__name__)
+                          "expires", delivery.id, type(exc).__name__)
             finally:
-                if delivery is None:
-                    self._active -= 1
-                    if self._active == 0:
-                        self._idle.set()
+                writes_begin_hook.reset(hook)
+                if background[0]:
+                    self._let_go()
+                elif not handed.done():
+                    handed.set_result(following)
+                    if following is None:
+                        self._let_go()
                 # Another worker may be waiting for this subject or installation.
                 self.queue.wakeup.notify()
-        if delivery is not None:  # claimed as the pool stopped: `stop` hands it back (`release_mine`)
-            self._active -= 1
-            if self._active == 0:
-                self._idle.set()
+
+        task = loop.create_task(held(), name=f"delivery-{delivery.id}")
+        try:
+            following = await asyncio.shield(handed)
+        except asyncio.CancelledError:  # the pool is being stopped: the delivery's task ends with it
+            task.cancel()
+            raise
+        if background[0]:
+            self._writing.add(task)
+            task.add_done_callback(self._writing.discard)
+        return following
 
     async def _wait_for_work(self) -> None:
         waiter = asyncio.create_task(self.queue.wakeup.wait(self.idle_poll))
@@ -102,10 +150,11 @@ class WorkerPool:
         except asyncio.TimeoutError:
             pass
 
-    async def _process(self, delivery: Delivery) -> Delivery | None:
+    async def _process(self, delivery: Delivery, *, chain: Callable[[], bool] = lambda: True) -> Delivery | None:
         """Process one claimed delivery and record its outcome; one log line says how it ended.
 
-        Returns the next delivery when completing this one claimed it (one transaction for both).
+        Returns the next delivery when completing this one claimed it (one transaction for both),
+        which it does only where `chain()` says a worker waits for it.
         A delivery claimed while the pool is stopping is handed back by `stop` (`release_mine`).
         """
         following: Delivery | None = None
@@ -144,8 +193,8 @@ class WorkerPool:
         else:
             # On SQLite (one process) the next claim shares the completion's commit. Not on PostgreSQL:
             # there, the moment between them is when another replica may take an installation over.
-            chain = not self._stopping.is_set() and not self.queue.store.is_postgres
-            following = await self._record(self.queue.complete, delivery.id, claim_next=chain)
+            chained = not self._stopping.is_set() and not self.queue.store.is_postgres and chain()
+            following = await self._record(self.queue.complete, delivery.id, claim_next=chained)
             metrics.deliveries_processed.labels(delivery.event).inc()
             outcome = "done"
         finally:
@@ -227,7 +276,7 @@ class WorkerPool:
             self._listening = None
         if not self._tasks:
             return
-        done, pending = await asyncio.wait(self._tasks, timeout=self.shutdown_grace)
+        done, pending = await asyncio.wait([*self._tasks, *self._writing], timeout=self.shutdown_grace)
         for task in pending:
             task.cancel()
         if pending:

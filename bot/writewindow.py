@@ -20,6 +20,7 @@ import struct
 import time
 from collections import deque
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from bot.errors import RetryLater
 
@@ -29,6 +30,22 @@ MINUTE = 60.0
 HOUR = 3600.0
 # A wait this short is taken inline (the window frees within a blink); longer ones hand the delivery back.
 MAX_INLINE_WAIT = 0.25
+
+
+# Set by the worker pool around a delivery: called once its evaluation is done and its writes begin.
+writes_begin_hook: ContextVar[Callable[[], None] | None] = ContextVar("writes_begin_hook", default=None)
+
+
+def writes_begin() -> None:
+    """The delivery has read and decided everything; from here it checks its head and writes.
+
+    GitHub takes an installation's writes one at a time, so from here the delivery's pace is its
+    installation's write lane, not a worker's: the pool lets the worker go and claim other work
+    while this delivery finishes in the background (`bot.workers`). Outside a pool: nothing.
+    """
+    hook = writes_begin_hook.get()
+    if hook is not None:
+        hook()
 
 
 class WindowFull(RetryLater):

@@ -8,6 +8,8 @@ GitHub answers 403 (or 429) "You have exceeded a secondary rate limit", with `re
 `slow`: installations whose every request GitHub answers only after that many seconds (one
 installation's slow answers must not cost the others anything).
 
+`gates`: installations whose writes wait until their event is set (a write held in flight).
+
 `SecondaryLimits.install(fake)` puts this in front of the fake's handlers and keeps a log of
 every write with its installation (from the token it was made with), its start and end on
 `clock` (the bot's clock in tests that advance time), whether another write of the same
@@ -50,13 +52,14 @@ class WriteRecord:
 class SecondaryLimits:
     def __init__(self, *, per_minute: int = 80, per_hour: int = 500, retry_after: int = 60,
                  write_latency: float = 0.0, clock: Callable[[], float] = time.time,
-                 slow: dict[int, float] | None = None) -> None:
+                 slow: dict[int, float] | None = None, gates: dict[int, asyncio.Event] | None = None) -> None:
         self.per_minute = per_minute
         self.per_hour = per_hour
         self.retry_after = retry_after
         self.write_latency = write_latency  # how long a write is held (so overlapping writes show)
         self.clock = clock
         self.slow = dict(slow or {})
+        self.gates = dict(gates or {})
         self.log: list[WriteRecord] = []
         self._installation_of: dict[str, int] = {}
         self._in_flight: defaultdict[int | None, int] = defaultdict(int)
@@ -101,6 +104,8 @@ class SecondaryLimits:
         try:
             if self.write_latency:
                 await asyncio.sleep(self.write_latency)
+            if installation in self.gates:
+                await self.gates[installation].wait()
             return await original(request, method, path, query, body)
         finally:
             self._in_flight[installation] -= 1

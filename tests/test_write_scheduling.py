@@ -196,3 +196,68 @@ async def test_the_window_survives_a_move_between_replicas(fake, app_key, tmp_pa
         assert limits.most_in_any(60, 3) == 5 and not any(w.refused for w in limits.log)
     finally:
         await second.close()
+
+
+async def wait_for(predicate, what: str, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.02)):
+        if await predicate():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"timed out waiting until {what}")
+
+
+async def test_a_delivery_waiting_for_its_installations_write_holds_no_worker(fake, app_key, tmp_path, clock):
+    """GitHub takes an installation's writes one at a time: a delivery waiting for its answer is in its
+    installation's lane, not in a worker. With one worker, another installation's PR is done meanwhile."""
+    gate = asyncio.Event()
+    limits = SecondaryLimits(clock=clock, gates={1: gate}).install(fake)
+    held, other = add_installation(fake, 1, prs=1), add_installation(fake, 2, prs=1)
+    bot = await started(fake, app_key, tmp_path, clock, workers=1)
+    try:
+        await bot.deliver("pull_request", event(fake, held, 1, 1), delivery_id="held")
+
+        async def write_in_flight() -> bool:
+            return any(w.installation == 1 for w in limits.log)
+
+        await wait_for(write_in_flight, "installation 1's first write is in flight")
+        await bot.deliver("pull_request", event(fake, other, 2, 1), delivery_id="other")
+
+        async def other_done() -> bool:
+            return (await bot.delivery("other"))["state"] == "done"
+
+        await wait_for(other_done, "installation 2's delivery is done")
+        assert has_statuses(fake, other, 1)
+        assert (await bot.delivery("held"))["state"] == "processing" and not has_statuses(fake, held, 1)
+        assert len(limits.writes(1)) == 1  # still the one write GitHub has not answered
+        gate.set()
+        await bot.settle()
+        assert has_statuses(fake, held, 1)
+        state = await rows(bot)
+        assert {r["state"] for r in state.values()} == {"done"} and all(r["attempts"] == 1 for r in state.values())
+        assert not any(w.overlapped for w in limits.log)  # the lane still sends one write at a time
+        assert len([w for w in limits.writes(1) if "/statuses/" in w.path]) == 2  # processed once
+        assert bot.state.pool._active == 0
+    finally:
+        gate.set()
+        await bot.close()
+
+
+async def test_shutdown_hands_back_a_delivery_still_waiting_for_its_writes(fake, app_key, tmp_path, clock):
+    gate = asyncio.Event()
+    limits = SecondaryLimits(clock=clock, gates={1: gate}).install(fake)
+    held = add_installation(fake, 1, prs=1)
+    bot = await started(fake, app_key, tmp_path, clock, workers=1, shutdown_grace_seconds=0.3)
+    try:
+        await bot.deliver("pull_request", event(fake, held, 1, 1), delivery_id="held")
+
+        async def write_in_flight() -> bool:
+            return any(w.installation == 1 for w in limits.log)
+
+        await wait_for(write_in_flight, "installation 1's first write is in flight")
+        await bot.state.pool.stop()  # the grace passes with the write unanswered
+        row = await bot.delivery("held")
+        assert row["state"] == "queued" and row["attempts"] == 0 and row["lease_owner"] is None
+        assert bot.state.pool._active == 0
+    finally:
+        gate.set()
+        await bot.close()
