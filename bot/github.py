@@ -20,7 +20,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -60,7 +60,8 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
     def __init__(self, session: aiohttp.ClientSession, *, token: str, installation_id: int, base_url: str,
                  graphql_url: str, cache: cachetools.LRUCache, window: WriteWindow,
                  dry_run_writes: list[tuple[str, str, Any]] | None = None, backoff_base: float = 1.0,
-                 absent_files: cachetools.TTLCache | None = None, known_labels: cachetools.TTLCache | None = None) -> None:
+                 absent_files: cachetools.TTLCache | None = None, known_labels: cachetools.TTLCache | None = None,
+                 yield_point: Callable[[], Awaitable[None]] | None = None) -> None:
         super().__init__(session, USER_AGENT, oauth_token=token, base_url=base_url, cache=cache)
         # Repository -> its labels (lower-cased name -> name), read recently; shared by the installation's clients.
         self.known_labels: cachetools.TTLCache = known_labels if known_labels is not None else _labels_cache()
@@ -72,6 +73,7 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
         self.window = window
         self.request_count = 0
         self.dry_run_writes = dry_run_writes
+        self.yield_point = yield_point
 
     async def _request(self, method: str, url: str, headers: Mapping[str, str], body: bytes = b"") -> tuple[int, Mapping[str, str], bytes]:
         is_write = method in WRITE_METHODS and url != self.graphql_url
@@ -79,6 +81,8 @@ class InstallationClient(gidgethub.aiohttp.GitHubAPI):
             path = url.removeprefix(self.base_url)
             self.dry_run_writes.append((method, path, json.loads(body) if body else None))
             return 200, {"content-type": "application/json"}, b"{}"
+        if self.yield_point is not None:  # webhooks being answered go first (bot.intake.WebhooksFirst)
+            await self.yield_point()
         if is_write:
             await self.window.acquire()
             tally = writes_sent.get()
@@ -253,6 +257,8 @@ class GitHubApp:
         self.clock = clock
         self._own_account: dict[str, Any] | None = None
         self._own_account_lock = asyncio.Lock()
+        # Awaited before each installation request: the server lets webhooks being answered go first.
+        self.yield_point: Callable[[], Awaitable[None]] | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -360,5 +366,5 @@ class GitHubApp:
             self.session, token=token, installation_id=installation_id, base_url=self.api_url,
             graphql_url=self.graphql_url, cache=cache, window=self.window(installation_id),
             dry_run_writes=self.dry_run_writes, backoff_base=self.backoff_base, absent_files=absent,
-            known_labels=labels,
+            known_labels=labels, yield_point=self.yield_point,
         )

@@ -26,7 +26,7 @@ from bot import verdicts
 from bot import web as web_pages
 from bot.engine import Engine
 from bot.github import GitHubApp
-from bot.intake import IntakeGuard
+from bot.intake import IntakeGuard, WebhooksFirst
 from bot.offload import Offload
 from bot.logsetup import LineLimiter
 from bot.queue import Delivery, DeliveryQueue
@@ -50,6 +50,7 @@ class BotState:
     pool: WorkerPool
     intake: IntakeGuard
     sweeper: DeliverySweeper
+    webhooks_first: WebhooksFirst
     # Set once the server accepts connections: the start-up sweep's redeliveries must find it listening.
     listening: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -131,6 +132,7 @@ async def webhook(request: web.Request) -> web.Response:
     if declared is not None and declared > settings.max_body_bytes:
         return _reject(request, "too_large", close=True)
     ticket = state.intake.reserve(request.transport, settings.max_body_bytes if declared is None else declared)
+    answering = False
     try:
         try:
             async with asyncio.timeout(settings.webhook_read_timeout):
@@ -140,8 +142,12 @@ async def webhook(request: web.Request) -> web.Response:
         except web.HTTPRequestEntityTooLarge:
             return _reject(request, "too_large", close=True)
         state.intake.answering(request.transport)
+        state.webhooks_first.begin()  # from a whole body on: a client sending slowly never slows processing
+        answering = True
         return await _accept(state, request, body, signature, event, delivery_id)
     finally:
+        if answering:
+            state.webhooks_first.end()
         state.intake.release(ticket)
         state.intake.answered(request.transport)
 
@@ -217,10 +223,13 @@ def build_state(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp 
     async def process(delivery: Delivery) -> None:
         await engine.process(delivery.id, delivery.event, delivery.payload)
 
-    pool = WorkerPool(queue, process, workers=settings.workers, shutdown_grace=settings.shutdown_grace_seconds)
+    webhooks_first = WebhooksFirst()
+    github.yield_point = store.yield_point = webhooks_first.yield_to_webhooks
+    pool = WorkerPool(queue, process, workers=settings.workers, shutdown_grace=settings.shutdown_grace_seconds,
+                      yield_point=webhooks_first.yield_to_webhooks)
     intake = IntakeGuard(max_connections=settings.max_connections, buffer_bytes=settings.webhook_buffer_bytes)
     sweeper = DeliverySweeper(github, store, interval=settings.sweep_interval_seconds)
-    return BotState(settings, store, queue, github, engine, pool, intake, sweeper)
+    return BotState(settings, store, queue, github, engine, pool, intake, sweeper, webhooks_first)
 
 
 def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp | None = None,

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -216,6 +216,8 @@ class Store:
 
     def __init__(self, url: str, *, dry_run: bool = False) -> None:
         self.dry_run = dry_run
+        # Awaited before each unit that is not urgent: the server lets webhooks being answered go first.
+        self.yield_point: Callable[[], Awaitable[None]] | None = None
         self._scratch: Path | None = None
         url = async_url(url)
         if dry_run and not url.startswith("postgresql"):
@@ -348,6 +350,8 @@ class Store:
         greenlet for each call (connect, execute, close), which cost more CPU than SQLite's
         work; here the whole unit is one switch. `work` must not do anything but statements.
         """
+        if self.yield_point is not None:
+            await self.yield_point()
         return await greenlet_spawn(self._read_unit, work)
 
     def _read_unit(self, work: Callable[[Connection], T]) -> T:
@@ -357,6 +361,8 @@ class Store:
     async def write_unit(self, work: Callable[[Connection], T], *, urgent: bool = False) -> T:
         """`work(connection)` in one write transaction, run as one unit (see `read_unit`);
         the same write lock and dry-run rules as `transaction`."""
+        if not urgent and self.yield_point is not None:
+            await self.yield_point()
         if self._write_lock is None:
             return await greenlet_spawn(self._write_unit, work)
         if _holding_write_lock.get():

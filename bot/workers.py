@@ -32,12 +32,13 @@ class WorkerPool:
     """`WORKERS` tasks that claim and process deliveries until stopped."""
 
     def __init__(self, queue: DeliveryQueue, processor: Processor, *, workers: int, idle_poll: float = 0.5,
-                 shutdown_grace: float = 20.0) -> None:
+                 shutdown_grace: float = 20.0, yield_point: Callable[[], Awaitable[None]] | None = None) -> None:
         self.queue = queue
         self.processor = processor
         self.workers = workers
         self.idle_poll = idle_poll
         self.shutdown_grace = shutdown_grace
+        self.yield_point = yield_point  # webhooks being answered go first (bot.intake.WebhooksFirst)
         self._tasks: list[asyncio.Task] = []
         self._stopping = asyncio.Event()
         self._active = 0
@@ -59,6 +60,8 @@ class WorkerPool:
         delivery: Delivery | None = None  # claimed with the previous one's completion, if any
         while not self._stopping.is_set():
             if delivery is None:
+                if self.yield_point is not None:
+                    await self.yield_point()
                 try:
                     delivery = await self.queue.claim()
                 except Exception as exc:  # database down: wait and try again, never crash
@@ -72,14 +75,14 @@ class WorkerPool:
             current, delivery = delivery, None
             delivery = await self._work_on(current)
         if delivery is not None:  # claimed as the pool stopped: `stop` hands it back (`release_mine`)
-            self._let_go()
+            self._release_hold()
 
     def _hold(self) -> None:
         """This process holds one more delivery (claimed, until its outcome is recorded)."""
         self._active += 1
         self._idle.clear()
 
-    def _let_go(self) -> None:
+    def _release_hold(self) -> None:
         self._active -= 1
         if self._active == 0:
             self._idle.set()
@@ -111,16 +114,17 @@ class WorkerPool:
             try:
                 following = await self._process(delivery, chain=lambda: not background[0])
             except Exception as exc:  # bookkeeping failed (database away): the lease expires, work is redone
+                self.queue.let_go(delivery.id)  # by whichever worker claims it then, one of ours included
                 log.error("could not record the outcome of delivery %s (%s); it will be retried when its lease "
                           "expires", delivery.id, type(exc).__name__)
             finally:
                 writes_begin_hook.reset(hook)
                 if background[0]:
-                    self._let_go()
+                    self._release_hold()
                 elif not handed.done():
                     handed.set_result(following)
                     if following is None:
-                        self._let_go()
+                        self._release_hold()
                 # Another worker may be waiting for this subject or installation.
                 self.queue.wakeup.notify()
 

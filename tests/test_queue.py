@@ -208,6 +208,35 @@ async def test_worker_survives_a_failure_to_record_and_the_lease_brings_the_work
     assert (await queue.get("a"))["attempts"] == 2
 
 
+async def test_a_process_takes_at_most_per_installation_deliveries_of_one_installation(store):
+    queue = DeliveryQueue(store, per_installation=2)
+    for number in range(1, 5):
+        await queue.enqueue(f"i1-{number}", "pull_request", pr_payload(number))
+    await queue.enqueue("i2-1", "pull_request", pr_payload(1, repo="other/repo", installation=2))
+    await queue.enqueue("none-1", "pull_request", pr_payload(1, repo="third/repo", installation=None))
+    claimed = [await queue.claim() for _ in range(4)]
+    assert {d.id for d in claimed} == {"i1-1", "i1-2", "i2-1", "none-1"}  # i1-3 waits: two of 1 are held
+    assert await queue.claim() is None
+    await queue.complete("i1-1")
+    assert (await queue.claim()).id == "i1-3"
+    await queue.fail(next(d for d in claimed if d.id == "i1-2"), "retry: later", permanent=False, delay=60)
+    assert (await queue.claim()).id == "i1-4"
+
+
+async def test_a_new_delivery_a_claim_here_could_not_take_wakes_no_worker(store):
+    queue = DeliveryQueue(store, per_installation=1)
+    await queue.enqueue("i1-1", "pull_request", pr_payload(1))
+    queue.wakeup = Wakeup()  # count only the notices from here on
+    assert (await queue.claim()).id == "i1-1"
+    await queue.enqueue("i1-1-again", "pull_request", pr_payload(1))  # its subject is held here
+    await queue.enqueue("i1-2", "pull_request", pr_payload(2))  # its installation is at the limit here
+    assert queue.wakeup._credits == 0
+    await queue.enqueue("i2-1", "pull_request", pr_payload(1, repo="other/repo", installation=2))
+    assert queue.wakeup._credits == 1
+    await queue.complete("i1-1")
+    assert {(await queue.claim()).id, (await queue.claim()).id} == {"i1-1-again", "i2-1"}
+
+
 # --------------------------------------------------------------------------- several replicas
 
 
