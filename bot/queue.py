@@ -272,6 +272,13 @@ class DeliveryQueue:
         return (installation_id is None or self.per_installation is None
                 or self._held_per_installation[installation_id] < self.per_installation)
 
+    def _held_here(self) -> dict[str, list[Any]]:
+        """The claim's `subjects_here` and `full_here`, as this process knows them now."""
+        limit = self.per_installation
+        return {"subjects_here": list(self._held_subjects) or [""],
+                "full_here": [i for i, n in self._held_per_installation.items()
+                              if limit is not None and n >= limit] or [-1]}
+
     def _took(self, delivery: Delivery | None) -> Delivery | None:
         if delivery is not None:
             self.let_go(delivery.id)
@@ -320,16 +327,13 @@ class DeliveryQueue:
         now = self.clock()
         if self._claim_statement is None:
             self._claim_statement = self._build_claim()
-        params = {"now": now, "owner": self.owner, "claim_lease_until": now + self.lease_seconds,
-                  "subjects_here": list(self._held_subjects) or [""],
-                  "full_here": [i for i, n in self._held_per_installation.items()
-                                if self.per_installation is not None and n >= self.per_installation] or [-1]}
+        params = {"now": now, "owner": self.owner, "claim_lease_until": now + self.lease_seconds}
         statement, is_postgres = self._claim_statement, self.store.is_postgres
 
         def claim_one(conn: Connection) -> Any:
             if is_postgres:
                 conn.execute(_CLAIM_LOCK, {"k": _CLAIM_LOCK_KEY})
-            return conn.execute(statement, params).first()
+            return conn.execute(statement, {**params, **self._held_here()}).first()
 
         return claim_one
 
@@ -362,12 +366,23 @@ class DeliveryQueue:
                    i.c.lease_owner != owner)
             .exists()
         )
+        if self.per_installation is not None:  # exact: counted in the database, under the claim's lock
+            h = deliveries.alias("h")
+            at_limit_here = (
+                select(func.count())
+                .select_from(h)
+                .where(h.c.installation_id == d.c.installation_id, h.c.state == "processing", h.c.lease_until >= now,
+                       h.c.lease_owner == owner)
+                .scalar_subquery()
+            ) >= self.per_installation
+            installation_elsewhere = installation_elsewhere | at_limit_here
         w = installation_writes.c
         window_full = select(w.installation_id).where(w.installation_id == d.c.installation_id, w.ready_at > now).exists()
         # What this process holds it knows without asking (`_holding`): rows of a subject it holds, or of an
         # installation it holds `per_installation` deliveries of, are stepped over by these two cheap terms,
         # placed first, before the subqueries (a claim walking a backlog of 2,000 rows in a few installations
-        # that were all busy here took ~5 ms; see `could_claim`).
+        # that were all busy here took ~5 ms; see `could_claim`). They only save work: a claim running
+        # beside another of this process may not see it yet, and the subqueries stay the rule.
         held_here = (d.c.subject.is_(None) | d.c.subject.not_in(bindparam("subjects_here", expanding=True))) & (
             d.c.installation_id.is_(None) | d.c.installation_id.not_in(bindparam("full_here", expanding=True)))
         free = held_here & (d.c.subject.is_(None) | ~subject_busy) & (

@@ -223,6 +223,14 @@ async def test_a_process_takes_at_most_per_installation_deliveries_of_one_instal
     assert (await queue.claim()).id == "i1-4"
 
 
+async def test_concurrent_claims_of_one_process_never_pass_per_installation(store):
+    queue = DeliveryQueue(store, per_installation=2)
+    for number in range(1, 7):
+        await queue.enqueue(f"i1-{number}", "pull_request", pr_payload(number))
+    claimed = [d for d in await asyncio.gather(*(queue.claim() for _ in range(6))) if d is not None]
+    assert len(claimed) == 2
+
+
 async def test_a_new_delivery_a_claim_here_could_not_take_wakes_no_worker(store):
     queue = DeliveryQueue(store, per_installation=1)
     await queue.enqueue("i1-1", "pull_request", pr_payload(1))
