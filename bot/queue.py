@@ -320,7 +320,7 @@ class DeliveryQueue:
         owner or waiting for its write window (deliveries without a subject or installation
         are free). Among those, the earliest turn (`fair_turns`).
         """
-        return self._took(self._delivery(await self.store.write_unit(self._claim_in_unit())))
+        return self._took(self._delivery(await self.store.write_unit(self._claim_in_unit(), redone_if_lost=True)))
 
     def _claim_in_unit(self) -> Callable[[Connection], Any]:
         """The claim as a step of a write unit: returns the claimed row, or None."""
@@ -437,7 +437,7 @@ class DeliveryQueue:
             return claim(conn) if claim is not None else None
 
         try:
-            return self._took(self._delivery(await self.store.write_unit(complete_one)))
+            return self._took(self._delivery(await self.store.write_unit(complete_one, redone_if_lost=True)))
         finally:
             self.let_go(delivery_id)
 

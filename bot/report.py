@@ -133,7 +133,8 @@ async def publish(ctx: "EventContext", body: str | None, needs_action: bool, rem
             "repository": ctx.repo_full_name, "number": ctx.number, "comment_id": remembering[0],
             "body": remembering[1]}))
     if writes:
-        await ctx.store.write_unit(lambda conn: [conn.execute(statement, values) for statement, values in writes])
+        await ctx.store.write_unit(lambda conn: [conn.execute(statement, values) for statement, values in writes],
+                                   redone_if_lost=True)
 
 
 async def _publish(ctx: "EventContext", body: str | None, needs_action: bool, row: Any) -> tuple[int, str] | None:

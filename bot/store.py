@@ -358,24 +358,34 @@ class Store:
         with self.engine.sync_engine.connect() as conn:
             return work(conn)
 
-    async def write_unit(self, work: Callable[[Connection], T], *, urgent: bool = False) -> T:
+    async def write_unit(self, work: Callable[[Connection], T], *, urgent: bool = False,
+                         redone_if_lost: bool = False) -> T:
         """`work(connection)` in one write transaction, run as one unit (see `read_unit`);
-        the same write lock and dry-run rules as `transaction`."""
+        the same write lock and dry-run rules as `transaction`.
+
+        `redone_if_lost`: the unit records bookkeeping whose loss only makes work be done again
+        (a claim, a completion, a verdict or report section that the next evaluation writes
+        anew). On SQLite it commits without its own fsync (`synchronous=NORMAL` for that
+        transaction): the commit survives the process being killed, and a power cut or an OS
+        crash can take it only until the next ordinary commit (every webhook's is one) syncs
+        the log with everything before it. Everything else, webhooks and rules' state
+        (signatures, mentors), keeps `synchronous=FULL`.
+        """
         if not urgent and self.yield_point is not None:
             await self.yield_point()
         if self._write_lock is None:
-            return await greenlet_spawn(self._write_unit, work)
+            return await greenlet_spawn(self._write_unit, work, redone_if_lost)
         if _holding_write_lock.get():
             raise RuntimeError("nested write transaction on SQLite: finish the outer one first")
         await self._write_lock.acquire(urgent)
         token = _holding_write_lock.set(True)
         try:
-            return await greenlet_spawn(self._write_unit, work)
+            return await greenlet_spawn(self._write_unit, work, redone_if_lost)
         finally:
             _holding_write_lock.reset(token)
             self._write_lock.release()
 
-    def _write_unit(self, work: Callable[[Connection], T]) -> T:
+    def _write_unit(self, work: Callable[[Connection], T], redone_if_lost: bool = False) -> T:
         if self.dry_run and self.is_postgres:  # everything written here is undone
             with self.engine.sync_engine.connect() as conn:
                 transaction = conn.begin()
@@ -383,8 +393,19 @@ class Store:
                     return work(conn)
                 finally:
                     transaction.rollback()
-        with self.engine.sync_engine.begin() as conn:
-            return work(conn)
+        if not redone_if_lost or self.is_postgres:
+            with self.engine.sync_engine.begin() as conn:
+                return work(conn)
+        with self.engine.sync_engine.connect() as conn:
+            # SQLite takes the safety level only outside a transaction: set before it, put back after.
+            conn.exec_driver_sql(_SYNC_REDONE_IF_LOST)
+            conn.commit()
+            try:
+                with conn.begin():
+                    return work(conn)
+            finally:
+                conn.exec_driver_sql(_SYNC_DEFAULT)
+                conn.commit()
 
     def upsert_by_keys(self, table: Table, keys: tuple[str, ...]) -> Any:
         """INSERT … ON CONFLICT (keys) DO UPDATE every other column, built once per table and
@@ -508,6 +529,11 @@ def _sqlite_race(exc: OperationalError) -> bool:
     return "already exists" in message or "database is locked" in message
 
 
+# Every commit syncs the log (a 202 means stored), but bookkeeping that is redone if lost (`write_unit`).
+_SYNC_DEFAULT = "PRAGMA synchronous=FULL"
+_SYNC_REDONE_IF_LOST = "PRAGMA synchronous=NORMAL"
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - exercised by every test
     """Per-connection settings. WAL is per file, set once by `Store.create_schema`."""
     cursor = dbapi_connection.cursor()
@@ -516,7 +542,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - ex
         driver.busy_timeout_ms = SQLITE_BUSY_TIMEOUT_MS  # waited for without holding the event loop
     else:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute(_SYNC_DEFAULT)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

@@ -133,7 +133,7 @@ async def record(ctx: "EventContext", statuses: list[StatusUpdate], default_sha:
         # What this delivery did, for the dashboard (same transaction: no extra commit per delivery).
         conn.execute(mark)
 
-    await ctx.store.write_unit(store)
+    await ctx.store.write_unit(store, redone_if_lost=True)
 
 
 async def load(store: Store, value: str, *, max_age: float) -> StoredVerdict | None:

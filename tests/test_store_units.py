@@ -59,3 +59,32 @@ async def test_a_dry_run_write_unit_on_postgresql_is_rolled_back(pg_url):
     finally:
         await dry.close()
         await real.close()
+
+
+async def test_bookkeeping_redone_if_lost_commits_without_its_own_sync_and_the_rest_with_it(tmp_path):
+    """SQLite: a unit marked `redone_if_lost` runs at synchronous=NORMAL (1); before, after, and for
+    every other transaction the connection is back at FULL (2), also when the unit fails."""
+    store = Store(f"sqlite:///{tmp_path / 'sync.db'}")
+    await store.create_schema()
+    try:
+        level = "PRAGMA synchronous"
+        upsert = store.upsert_by_keys(report_comments, ("repository", "number"))
+
+        def write_and_read_level(conn):
+            conn.execute(upsert, comment(1, 10, "first"))
+            return conn.exec_driver_sql(level).scalar()
+
+        assert await store.write_unit(write_and_read_level, redone_if_lost=True) == 1
+        assert await store.write_unit(write_and_read_level) == 2
+        assert await store.read_unit(lambda conn: conn.exec_driver_sql(level).scalar()) == 2
+
+        def fails(conn):
+            conn.execute(upsert, comment(2, 20, "second"))
+            raise RuntimeError("the unit fails")
+
+        with pytest.raises(RuntimeError):
+            await store.write_unit(fails, redone_if_lost=True)
+        assert await store.read_unit(lambda conn: conn.exec_driver_sql(level).scalar()) == 2
+        assert await rows(store) == [(1, 10, "first")]  # committed once, the failed unit left nothing
+    finally:
+        await store.close()
