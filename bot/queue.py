@@ -436,10 +436,8 @@ class DeliveryQueue:
             notify_in_unit(self.store, conn)  # its subject and installation are free for any replica now
             return claim(conn) if claim is not None else None
 
-        try:
-            return self._took(self._delivery(await self.store.write_unit(complete_one, redone_if_lost=True)))
-        finally:
-            self.let_go(delivery_id)
+        self.let_go(delivery_id)  # before the chained claim reads what this process holds
+        return self._took(self._delivery(await self.store.write_unit(complete_one, redone_if_lost=True)))
 
     async def fail(self, delivery: Delivery, error: str, *, permanent: bool, delay: float | None = None) -> bool:
         """Record a failure; returns True if the delivery is now final (`failed`)."""

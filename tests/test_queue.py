@@ -126,6 +126,17 @@ async def test_completing_claims_the_next_delivery_in_the_same_transaction(store
     assert (await queue.get("c2"))["state"] == "done"
 
 
+async def test_completing_chains_the_next_delivery_of_the_same_subject_and_installation(store):
+    """The delivery being completed no longer counts as held here when the chained claim runs."""
+    queue = DeliveryQueue(store, per_installation=1)
+    await queue.enqueue("first", "pull_request", pr_payload(1))
+    await queue.enqueue("again", "pull_request", pr_payload(1))  # the same pull request, later
+    first = await queue.claim()
+    assert first.id == "first" and await queue.claim() is None  # its subject and installation are held
+    following = await queue.complete(first.id, claim_next=True)
+    assert following is not None and following.id == "again"
+
+
 async def test_retry_backoff_then_failed_with_error(store):
     queue = DeliveryQueue(store, max_attempts=2, retry_base_seconds=0.05)
     await queue.enqueue("r", "pull_request", pr_payload(1))
