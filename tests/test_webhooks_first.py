@@ -17,6 +17,14 @@ async def test_a_step_runs_at_once_while_no_webhook_is_being_answered():
     await asyncio.wait_for(gate.yield_to_webhooks(), 0.1)
 
 
+async def test_a_step_gives_the_loop_one_turn_so_what_arrived_meanwhile_goes_first():
+    gate = WebhooksFirst()
+    ran: list[str] = []
+    asyncio.get_running_loop().call_soon(ran.append, "a webhook's data, read meanwhile")
+    await gate.yield_to_webhooks()
+    assert ran == ["a webhook's data, read meanwhile"]
+
+
 async def test_waiting_steps_go_on_one_per_turn_in_order_once_no_webhook_is_being_answered():
     gate = WebhooksFirst(max_wait=5.0)
     gate.begin()
