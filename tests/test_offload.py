@@ -108,3 +108,24 @@ async def test_the_budget_is_shared_by_a_delivery_and_a_spent_one_refuses_at_onc
             await offload.run(Budget(0.0), spin, 0.1)
     finally:
         offload.close()
+
+
+async def test_jobs_are_submitted_off_the_event_loop_so_starting_the_pool_never_holds_it(monkeypatch):
+    """The first job starts the forkserver and a worker (~50 ms): that happens on a thread, not the loop."""
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
+
+    threads: list[threading.Thread] = []
+    submit = ProcessPoolExecutor.submit
+
+    def recording_submit(self, *args, **kwargs):
+        threads.append(threading.current_thread())
+        return submit(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", recording_submit)
+    offload = Offload(workers=1)
+    try:
+        assert await offload.run(Budget(30.0), spin, 0.01) == 0.01
+        assert threads and all(t is not threading.main_thread() for t in threads)
+    finally:
+        offload.close()
