@@ -379,9 +379,11 @@ class Store:
             raise RuntimeError("nested write transaction on SQLite: finish the outer one first")
         await self._write_lock.acquire(urgent)
         token = _holding_write_lock.set(True)
+        away = sqlite_inline.commit_on_thread.set(urgent)  # a webhook waits: its fsync off the loop
         try:
             return await greenlet_spawn(self._write_unit, work, redone_if_lost)
         finally:
+            sqlite_inline.commit_on_thread.reset(away)
             _holding_write_lock.reset(token)
             self._write_lock.release()
 

@@ -73,6 +73,18 @@ async def test_statements_run_on_the_loop_and_commits_where_they_cost_least(stor
         assert (await conn.execute(select(deliveries.c.id))).scalars().all() == ["d1", "d2", "d3"]
 
 
+async def test_a_unit_a_webhook_waits_for_commits_on_the_thread_even_where_commits_are_quick(store):
+    seen = await traced(store)
+    times = await commit_times(store)
+    times.average = sqlite_inline.INLINE_COMMIT_MAX / 10  # a quick disk: others commit inline
+    loop_thread = threading.current_thread().name
+    await store.write_unit(lambda conn: conn.execute(deliveries.insert().values(**row(1))), urgent=True)
+    assert commit_threads(seen)[-1].startswith("sqlite-commit")
+    await store.write_unit(lambda conn: conn.execute(deliveries.insert().values(**row(2))))
+    assert commit_threads(seen)[-1] == loop_thread
+    assert [t for t, s in seen if s.startswith("INSERT")] == [loop_thread] * 2  # statements stay on the loop
+
+
 def test_commit_times_follow_the_recent_commits():
     times = sqlite_inline.CommitTimes(alpha=0.5)
     assert not times.inline()  # unknown: not guessed fast
