@@ -20,7 +20,7 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.store import Store, installation_writes
 from bot.writewindow import WriteWindow
@@ -51,12 +51,28 @@ async def take_up(store: Store, installation_id: int, window: WriteWindow, *, sa
         window.loading.set_result(None)
 
 
+_t = installation_writes.c
+# Built once (building a statement cost more CPU than running it); parameter: installation_id.
+_SAVED = select(_t.stamps, _t.resume_at, _t.as_of).where(_t.installation_id == bindparam("installation_id"))
+# The upserts `hand_on` runs, by (dialect is PostgreSQL, with the stamps): built once each.
+_SAVES: dict[tuple[bool, bool], Any] = {}
+
+
+def _save_statement(store: Store, with_stamps: bool) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of a window, only over an older save (`as_of`); whole-row parameters."""
+    key = (store.is_postgres, with_stamps)
+    if key not in _SAVES:
+        columns = ["installation_id", "ready_at", *(["stamps"] if with_stamps else []), "resume_at", "as_of"]
+        insert = store.insert(installation_writes).values({c: bindparam(c) for c in columns})
+        _SAVES[key] = insert.on_conflict_do_update(
+            index_elements=["installation_id"], set_={c: insert.excluded[c] for c in columns[1:]},
+            where=installation_writes.c.as_of <= insert.excluded.as_of)
+    return _SAVES[key]
+
+
 async def _saved(store: Store, installation_id: int) -> Any:
-    t = installation_writes.c
     try:
-        async with store.engine.connect() as conn:
-            return (await conn.execute(select(t.stamps, t.resume_at, t.as_of).where(
-                t.installation_id == installation_id))).first()
+        return await store.read_unit(lambda conn: conn.execute(_SAVED, {"installation_id": installation_id}).first())
     except Exception as exc:  # the local window still paces this replica's writes
         log.warning("could not read installation %s's write window (%s)", installation_id, type(exc).__name__)
         return None
@@ -83,12 +99,8 @@ async def hand_on(store: Store, installation_id: int, window: WriteWindow, *, sa
     else:
         values = {"installation_id": installation_id, "ready_at": ready_at, "stamps": window.pack(),
                   "resume_at": window.resume_at, "as_of": window.as_of}
-    insert = store.insert(installation_writes).values(**values)
-    stmt = insert.on_conflict_do_update(
-        index_elements=["installation_id"], set_={k: v for k, v in values.items() if k != "installation_id"},
-        where=installation_writes.c.as_of <= insert.excluded.as_of)
+    statement = _save_statement(store, "stamps" in values)
     try:
-        async with store.transaction() as conn:
-            await conn.execute(stmt)
+        await store.write_unit(lambda conn: conn.execute(statement, values))
     except Exception as exc:  # never turn a delivery's outcome into a failure over this
         log.warning("could not save installation %s's write window (%s)", installation_id, type(exc).__name__)
