@@ -212,11 +212,30 @@ def signed_delivery(event: str, payload: dict[str, Any], delivery_id: str) -> Si
     return Signed(delivery_id, headers, body)
 
 
+#: Pad every PR payload to at least this many bytes (0: as tests/payloads.py builds them, ~4.6 KB).
+#: GitHub's pull_request payloads are ~24 KB (the full repository, user and link objects).
+PAYLOAD_PAD_BYTES = 0
+
+
 def pr_delivery(fake: FakeGitHub, target: Target, run: str, index: int, action: str = "opened") -> Signed:
     """A signed `pull_request` delivery built from the fake's current state (tests/payloads.py)."""
     payload = pull_request_event(fake, target.repository, target.number, action)
     payload["installation"]["id"] = target.installation_id
+    if PAYLOAD_PAD_BYTES:
+        pad(payload, PAYLOAD_PAD_BYTES)
     return signed_delivery("pull_request", payload, f"{run}-{index:06d}")
+
+
+def pad(payload: dict[str, Any], size: int) -> None:
+    """Add `*_url` fields to the repository, as GitHub's own are, until the payload is `size` bytes."""
+    repository = payload.setdefault("repository", {})
+    base = f"https://api.github.com/repos/{repository.get('full_name', 'o/r')}"
+    length, n = len(json.dumps(payload)), 0
+    while length < size:
+        key, value = f"extra_{n}_url", f"{base}/extra-{n}{{/number}}"
+        repository[key] = value
+        length += len(key) + len(value) + 8
+        n += 1
 
 
 def run_tag() -> str:

@@ -37,13 +37,14 @@ from sqlalchemy import Float, String, bindparam, func, select, text, update
 from sqlalchemy.engine import Connection
 
 from bot.listen import notify, notify_in_unit
-from bot.store import Store, deliveries, installation_writes
+from bot.store import Store, deliveries, delivery_payloads, installation_writes
 from bot.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
 _CLAIM_LOCK_KEY = 7_402_117_002
 _CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(:k)")  # claims are serialised across replicas
+_PAYLOAD = select(delivery_payloads.c.payload).where(delivery_payloads.c.id == bindparam("delivery_id"))
 # Built once; parameters: delivery_id, owner, finished_at.
 _COMPLETE = (
     update(deliveries)
@@ -186,32 +187,33 @@ class GroupCommit:
                     future.set_result(ok)
 
     def store_rows(self, conn: Connection, rows: list[dict[str, Any]]) -> list[bool]:
-        """Insert the batch in one statement (one trip to the database), then settle known ids.
+        """Insert the batch in one statement (one trip to the database), then settle known ids; the
+        payloads of those accepted go to `delivery_payloads`, in one more.
 
         Building and sending one INSERT per row was most of a webhook's time inside the write
         transaction, and every other webhook waited behind it. Synchronous: run inside a
         `Store.write_unit` (or `AsyncConnection.run_sync`), the batch's statements in one switch.
         """
         fair_turns(conn, rows)
+        slim = [{**values, "payload": ""} for values in rows]
         if not conn.dialect.insert_executemany_returning:  # SQLite before 3.35
-            return [self._store(conn, values) for values in rows]
-        stmt = self.store.insert(deliveries).on_conflict_do_nothing(index_elements=["id"]).returning(deliveries.c.id)
-        new_ids = set(conn.execute(stmt, rows).scalars())
-        accepted = []
+            new_ids = {values["id"] for values in slim if conn.execute(
+                self.store.insert(deliveries).values(**values).on_conflict_do_nothing(index_elements=["id"])
+            ).rowcount == 1}
+        else:
+            stmt = self.store.insert(deliveries).on_conflict_do_nothing(index_elements=["id"]).returning(deliveries.c.id)
+            new_ids = set(conn.execute(stmt, slim).scalars())
+        accepted, payloads = [], []
         for values in rows:
             if values["id"] in new_ids:
                 new_ids.discard(values["id"])  # the same id twice in one batch: only the first is new
+                payloads.append({"id": values["id"], "payload": values["payload"]})
                 accepted.append(True)
             else:
                 accepted.append(self._requeue_failed(conn, values))
+        if payloads:
+            conn.execute(self.store.insert(delivery_payloads), payloads)
         return accepted
-
-    def _store(self, conn: Connection, values: dict[str, Any]) -> bool:
-        inserted = conn.execute(
-            self.store.insert(deliveries).values(**values).on_conflict_do_nothing(index_elements=["id"]))
-        if inserted.rowcount == 1:
-            return True
-        return self._requeue_failed(conn, values)
 
     def _requeue_failed(self, conn: Connection, values: dict[str, Any]) -> bool:
         # A known id: GitHub's redelivery of one that failed here is queued again; anything else is a duplicate.
@@ -219,9 +221,13 @@ class GroupCommit:
             update(deliveries)
             .where(deliveries.c.id == values["id"], deliveries.c.state == "failed")
             .values(state="queued", attempts=0, available_at=values["available_at"], turn_at=values["turn_at"],
-                    lease_owner=None, lease_until=None, payload=values["payload"])
+                    lease_owner=None, lease_until=None, payload="")
         )
-        return requeued.rowcount == 1
+        if requeued.rowcount != 1:
+            return False
+        conn.execute(self.store.upsert_by_keys(delivery_payloads, ("id",)),
+                     {"id": values["id"], "payload": values["payload"]})
+        return True
 
 
 class DeliveryQueue:
@@ -322,27 +328,32 @@ class DeliveryQueue:
         """
         return self._took(self._delivery(await self.store.write_unit(self._claim_in_unit(), redone_if_lost=True)))
 
-    def _claim_in_unit(self) -> Callable[[Connection], Any]:
-        """The claim as a step of a write unit: returns the claimed row, or None."""
+    def _claim_in_unit(self) -> Callable[[Connection], tuple[Any, str] | None]:
+        """The claim as a step of a write unit: returns the claimed row and its payload's text, or None."""
         now = self.clock()
         if self._claim_statement is None:
             self._claim_statement = self._build_claim()
         params = {"now": now, "owner": self.owner, "claim_lease_until": now + self.lease_seconds}
         statement, is_postgres = self._claim_statement, self.store.is_postgres
 
-        def claim_one(conn: Connection) -> Any:
+        def claim_one(conn: Connection) -> tuple[Any, str] | None:
             if is_postgres:
                 conn.execute(_CLAIM_LOCK, {"k": _CLAIM_LOCK_KEY})
-            return conn.execute(statement, {**params, **self._held_here()}).first()
+            row = conn.execute(statement, {**params, **self._held_here()}).first()
+            if row is None:
+                return None
+            # A row stored before `delivery_payloads` has its payload with it.
+            return row, row.payload or conn.execute(_PAYLOAD, {"delivery_id": row.id}).scalar() or ""
 
         return claim_one
 
     @staticmethod
-    def _delivery(row: Any) -> Delivery | None:
-        if row is None:
+    def _delivery(claimed: tuple[Any, str] | None) -> Delivery | None:
+        if claimed is None:
             return None
+        row, text = claimed
         try:
-            payload = json.loads(row.payload)
+            payload = json.loads(text)
         except ValueError:
             payload = {}
         return Delivery(row.id, row.event, row.action, row.installation_id, row.repository, row.subject, payload,
@@ -495,9 +506,11 @@ class DeliveryQueue:
         Their ids then no longer count as duplicates; GitHub offers redelivery for a few days
         only, so a retention of two weeks keeps the dedupe promise with room to spare."""
         cutoff = self.clock() - older_than_seconds
+        finished = (deliveries.c.state.in_(("done", "failed")), deliveries.c.finished_at < cutoff)
         async with self.store.transaction() as conn:
-            result = await conn.execute(deliveries.delete().where(
-                deliveries.c.state.in_(("done", "failed")), deliveries.c.finished_at < cutoff))
+            await conn.execute(delivery_payloads.delete().where(
+                delivery_payloads.c.id.in_(select(deliveries.c.id).where(*finished))))
+            result = await conn.execute(deliveries.delete().where(*finished))
         return result.rowcount or 0
 
     async def retry_failed(self, delivery_id: str | None = None) -> list[str]:
@@ -543,6 +556,12 @@ class DeliveryQueue:
             return [dict(row) for row in (await conn.execute(query)).mappings()]
 
     async def get(self, delivery_id: str) -> dict[str, Any] | None:
+        """One delivery, with its payload."""
+        columns = [c for c in deliveries.c if c.name != "payload"]
+        payload = func.coalesce(delivery_payloads.c.payload, deliveries.c.payload).label("payload")
+        query = (select(*columns, payload)
+                 .select_from(deliveries.outerjoin(delivery_payloads, delivery_payloads.c.id == deliveries.c.id))
+                 .where(deliveries.c.id == delivery_id))
         async with self.store.engine.connect() as conn:
-            row = (await conn.execute(select(deliveries).where(deliveries.c.id == delivery_id))).mappings().first()
+            row = (await conn.execute(query)).mappings().first()
         return dict(row) if row else None

@@ -7,6 +7,7 @@ pool and its own queue owner, so their claims race in the database exactly as pr
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.queue import Delivery, DeliveryQueue
-from bot.store import Store, async_url, deliveries
+from bot.store import Store, async_url, deliveries, delivery_payloads
 from bot.wakeup import Wakeup
 from bot.workers import WorkerPool
 
@@ -475,6 +476,54 @@ async def test_finished_deliveries_are_pruned_after_retention(tmp_path):
     assert await queue.prune(-1) == 1  # past retention: gone, the queued one stays
     assert await queue.get("old-done") is None and (await queue.get("waiting"))["state"] == "queued"
     await store.close()
+
+
+async def stored_payloads(store: Store) -> dict[str, tuple[str, str | None]]:
+    """id -> (the row's own payload column, the payload in delivery_payloads or None)."""
+    async with store.engine.connect() as conn:
+        rows = (await conn.execute(
+            select(deliveries.c.id, deliveries.c.payload, delivery_payloads.c.payload)
+            .select_from(deliveries.outerjoin(delivery_payloads, delivery_payloads.c.id == deliveries.c.id)))).all()
+    return {row[0]: (row[1], row[2]) for row in rows}
+
+
+async def test_payloads_are_stored_apart_from_the_row_that_claims_rewrite(store):
+    queue = DeliveryQueue(store, max_attempts=1)
+    await queue.enqueue("apart", "pull_request", pr_payload(7))
+    row_payload, payload = (await stored_payloads(store))["apart"]
+    assert row_payload == "" and json.loads(payload)["pull_request"]["number"] == 7
+    claimed = await queue.claim()
+    assert claimed is not None and claimed.payload == pr_payload(7)
+    assert (await queue.get("apart"))["payload"] == payload  # `deliveries show`, the dashboard
+
+    await queue.fail(claimed, "boom", permanent=True)
+    redelivered = {**pr_payload(7), "action": "edited"}  # GitHub's redelivery carries the payload again
+    assert await queue.enqueue("apart", "pull_request", redelivered) is True
+    assert json.loads((await stored_payloads(store))["apart"][1])["action"] == "edited"
+    assert (await queue.claim()).payload == redelivered
+
+
+async def test_a_row_stored_with_its_payload_before_the_split_is_still_claimed_whole(store):
+    async with store.transaction() as conn:
+        await conn.execute(deliveries.insert().values(
+            id="legacy", event="pull_request", action="opened", installation_id=1, repository="acme/widgets",
+            subject="acme/widgets#3", payload=json.dumps(pr_payload(3)), received_at=1.0, state="queued",
+            attempts=0, available_at=1.0, turn_at=1.0))
+    queue = DeliveryQueue(store)
+    claimed = await queue.claim()
+    assert claimed is not None and claimed.id == "legacy" and claimed.payload == pr_payload(3)
+    assert json.loads((await queue.get("legacy"))["payload"]) == pr_payload(3)
+
+
+async def test_pruning_a_delivery_prunes_its_payload(store):
+    queue = DeliveryQueue(store)
+    for delivery_id in ("gone", "kept"):
+        await queue.enqueue(delivery_id, "issues", {"repository": {"full_name": "a/b"}})
+    await queue.complete((await queue.claim()).id)
+    assert await queue.prune(-1) == 1
+    assert set(await stored_payloads(store)) == {"kept"}
+    async with store.engine.connect() as conn:
+        assert await conn.scalar(select(func.count()).select_from(delivery_payloads)) == 1
 
 
 async def test_a_nested_write_transaction_fails_loudly_instead_of_hanging(tmp_path):
