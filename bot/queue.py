@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Float, String, bindparam, func, select, text, update
+from sqlalchemy import Float, String, bindparam, func, literal_column, select, text, update
 from sqlalchemy.engine import Connection
 
 from bot.listen import notify, notify_in_unit
@@ -44,7 +44,11 @@ log = logging.getLogger(__name__)
 
 _CLAIM_LOCK_KEY = 7_402_117_002
 _CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(:k)")  # claims are serialised across replicas
-_PAYLOAD = select(delivery_payloads.c.payload).where(delivery_payloads.c.id == bindparam("delivery_id"))
+# A claimed delivery's payload, returned by the claim itself (a row stored before `delivery_payloads` has its
+# own). Written out: SQLite's dialect renders RETURNING columns unqualified, and `WHERE id = id` would match any row.
+_PAYLOAD_OF_ROW = literal_column(
+    "coalesce((SELECT kept.payload FROM delivery_payloads AS kept WHERE kept.id = deliveries.id), deliveries.payload)"
+).label("payload_text")
 # Built once; parameters: delivery_id, owner, finished_at.
 _COMPLETE = (
     update(deliveries)
@@ -340,10 +344,7 @@ class DeliveryQueue:
             if is_postgres:
                 conn.execute(_CLAIM_LOCK, {"k": _CLAIM_LOCK_KEY})
             row = conn.execute(statement, {**params, **self._held_here()}).first()
-            if row is None:
-                return None
-            # A row stored before `delivery_payloads` has its payload with it.
-            return row, row.payload or conn.execute(_PAYLOAD, {"delivery_id": row.id}).scalar() or ""
+            return None if row is None else (row, row.payload_text or "")
 
         return claim_one
 
@@ -421,7 +422,7 @@ class DeliveryQueue:
             .values(state="processing", lease_owner=owner, lease_until=bindparam("claim_lease_until", type_=Float),
                     attempts=deliveries.c.attempts + 1)
             .returning(deliveries.c.id, deliveries.c.event, deliveries.c.action, deliveries.c.installation_id,
-                       deliveries.c.repository, deliveries.c.subject, deliveries.c.payload, deliveries.c.attempts)
+                       deliveries.c.repository, deliveries.c.subject, deliveries.c.attempts, _PAYLOAD_OF_ROW)
         )
         return stmt
 
