@@ -248,12 +248,19 @@ class Store:
             # Statements on the event loop, commits on a thread: no thread hop per DBAPI call (bot.sqlite_inline).
             kwargs.update(async_creator=sqlite_inline.creator(make_url(self.url)))
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        # SQLite: bookkeeping that is redone if lost (`write_unit(redone_if_lost=True)`) commits on
+        # connections of its own pool, set to synchronous=NORMAL once when opened; switching one
+        # connection's level before and after each unit was four statements a unit.
+        self._bookkeeping: AsyncEngine | None = None
         # SQLite only: one write transaction at a time, so it must never await network I/O or
         # open another transaction inside.
         self._write_lock: WriteLock | None = None if self.is_postgres else WriteLock()
         self._upserts: dict[tuple[str, tuple[str, ...]], Any] = {}
         if not self.is_postgres:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            self._bookkeeping = create_async_engine(
+                self.url, async_creator=sqlite_inline.creator(make_url(self.url)))
+            event.listen(self._bookkeeping.sync_engine, "connect", _sqlite_bookkeeping_pragmas)
         elif dry_run:
             event.listen(self.engine.sync_engine, "commit", _refuse_commit)
 
@@ -377,8 +384,8 @@ class Store:
 
         `redone_if_lost`: the unit records bookkeeping whose loss only makes work be done again
         (a claim, a completion, a verdict or report section that the next evaluation writes
-        anew). On SQLite it commits without its own fsync (`synchronous=NORMAL` for that
-        transaction): the commit survives the process being killed, and a power cut or an OS
+        anew). On SQLite it commits without its own fsync (on a connection of the bookkeeping
+        pool, at `synchronous=NORMAL`): the commit survives the process being killed, and a power cut or an OS
         crash can take it only until the next ordinary commit (every webhook's is one) syncs
         the log with everything before it. Everything else, webhooks and rules' state
         (signatures, mentors), keeps `synchronous=FULL`.
@@ -407,19 +414,9 @@ class Store:
                     return work(conn)
                 finally:
                     transaction.rollback()
-        if not redone_if_lost or self.is_postgres:
-            with self.engine.sync_engine.begin() as conn:
-                return work(conn)
-        with self.engine.sync_engine.connect() as conn:
-            # SQLite takes the safety level only outside a transaction: set before it, put back after.
-            conn.exec_driver_sql(_SYNC_REDONE_IF_LOST)
-            conn.commit()
-            try:
-                with conn.begin():
-                    return work(conn)
-            finally:
-                conn.exec_driver_sql(_SYNC_DEFAULT)
-                conn.commit()
+        engine = self._bookkeeping if redone_if_lost and self._bookkeeping is not None else self.engine
+        with engine.sync_engine.begin() as conn:
+            return work(conn)
 
     def upsert_by_keys(self, table: Table, keys: tuple[str, ...]) -> Any:
         """INSERT … ON CONFLICT (keys) DO UPDATE every other column, built once per table and
@@ -459,6 +456,8 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._bookkeeping is not None:
+            await self._bookkeeping.dispose()
         if self._scratch is not None:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{self._scratch}{suffix}").unlink(missing_ok=True)
@@ -558,6 +557,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - ex
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute(_SYNC_DEFAULT)
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _sqlite_bookkeeping_pragmas(dbapi_connection, record) -> None:  # pragma: no cover - exercised by every test
+    """The bookkeeping pool's connections: as the others, but commits without their own fsync."""
+    _sqlite_pragmas(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute(_SYNC_REDONE_IF_LOST)
     cursor.close()
 
 

@@ -62,8 +62,8 @@ async def test_a_dry_run_write_unit_on_postgresql_is_rolled_back(pg_url):
 
 
 async def test_bookkeeping_redone_if_lost_commits_without_its_own_sync_and_the_rest_with_it(tmp_path):
-    """SQLite: a unit marked `redone_if_lost` runs at synchronous=NORMAL (1); before, after, and for
-    every other transaction the connection is back at FULL (2), also when the unit fails."""
+    """SQLite: a unit marked `redone_if_lost` runs at synchronous=NORMAL (1) (its own pool's
+    connections); every other transaction at FULL (2), also after such a unit failed."""
     store = Store(f"sqlite:///{tmp_path / 'sync.db'}")
     await store.create_schema()
     try:
