@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
 
@@ -99,13 +100,26 @@ async def test_concurrent_claims_never_share_a_subject(store):
     assert len(subjects) == 3 and len(set(subjects)) == 3
 
 
+class ManualClock:
+    """The queues' wall clock, moved by the test: a lease expires when the test says, not when a slow
+    machine happens to take half a second between two claims."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
 async def test_expired_lease_is_taken_over_by_another_process(store):
-    dead = DeliveryQueue(store, lease_seconds=0.5)
-    alive = DeliveryQueue(store, lease_seconds=0.5)
+    clock = ManualClock()
+    dead = DeliveryQueue(store, lease_seconds=0.5, clock=clock)
+    alive = DeliveryQueue(store, lease_seconds=0.5, clock=clock)
     await dead.enqueue("l", "pull_request", pr_payload(1))
     assert (await dead.claim()).id == "l"
-    assert await alive.claim() is None
-    await asyncio.sleep(0.6)
+    clock.now += 0.4
+    assert await alive.claim() is None  # the lease still runs
+    clock.now += 0.2
     taken = await alive.claim()
     assert taken is not None and taken.id == "l" and taken.attempts == 2
     await dead.complete("l")  # the dead owner's late completion is ignored
@@ -290,13 +304,15 @@ async def test_deliveries_without_an_installation_are_not_routed(store, open_sto
 
 
 async def test_installation_held_by_a_dead_replica_is_free_once_its_lease_expires(store, open_store):
-    dead = DeliveryQueue(store, lease_seconds=0.5)
-    alive = DeliveryQueue(open_store(), lease_seconds=0.5)
+    clock = ManualClock()
+    dead = DeliveryQueue(store, lease_seconds=0.5, clock=clock)
+    alive = DeliveryQueue(open_store(), lease_seconds=0.5, clock=clock)
     await dead.enqueue("k1", "pull_request", pr_payload(1))
     await dead.enqueue("k2", "pull_request", pr_payload(2))
     assert (await dead.claim()).id == "k1"
-    assert await alive.claim() is None
-    await asyncio.sleep(0.6)
+    clock.now += 0.4
+    assert await alive.claim() is None  # its installation is held by a lease that still runs
+    clock.now += 0.2
     taken = {(await alive.claim()).id, (await alive.claim()).id}
     assert taken == {"k1", "k2"}
 
