@@ -46,6 +46,9 @@ _CLAIM_LOCK_KEY = 7_402_117_002
 _CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(:k)")  # claims are serialised across replicas
 # A claimed delivery's payload, returned by the claim itself (a row stored before `delivery_payloads` has its
 # own). Written out: SQLite's dialect renders RETURNING columns unqualified, and `WHERE id = id` would match any row.
+_LAST_TURNS = (select(deliveries.c.installation_id, func.max(deliveries.c.turn_at))
+               .where(deliveries.c.installation_id.in_(bindparam("ids", expanding=True)), deliveries.c.state == "queued")
+               .group_by(deliveries.c.installation_id))
 _PAYLOAD_OF_ROW = literal_column(
     "coalesce((SELECT kept.payload FROM delivery_payloads AS kept WHERE kept.id = deliveries.id), deliveries.payload)"
 ).label("payload_text")
@@ -124,11 +127,7 @@ def fair_turns(conn: Connection, rows: list[dict[str, Any]]) -> None:
     ids = {row["installation_id"] for row in rows if row["installation_id"] is not None}
     last: dict[int, float] = {}
     if ids:
-        d = deliveries.c
-        last = {inst: turn for inst, turn in conn.execute(
-            select(d.installation_id, func.max(d.turn_at))
-            .where(d.installation_id.in_(ids), d.state == "queued").group_by(d.installation_id)).all()
-            if turn is not None}
+        last = {inst: turn for inst, turn in conn.execute(_LAST_TURNS, {"ids": list(ids)}).all() if turn is not None}
     for row in rows:
         installation_id = row["installation_id"]
         if installation_id is None:
@@ -154,6 +153,10 @@ class GroupCommit:
         self.store = store
         self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        # Built once: building a statement cost about as much CPU as running it, inside the write lock.
+        self._insert_rows = store.insert(deliveries).on_conflict_do_nothing(index_elements=["id"]).returning(
+            deliveries.c.id)
+        self._insert_payloads = store.insert(delivery_payloads)
 
     async def submit(self, values: dict[str, Any]) -> bool:
         """Store one delivery row; True if accepted, False if it is a duplicate (see `enqueue`)."""
@@ -205,8 +208,7 @@ class GroupCommit:
                 self.store.insert(deliveries).values(**values).on_conflict_do_nothing(index_elements=["id"])
             ).rowcount == 1}
         else:
-            stmt = self.store.insert(deliveries).on_conflict_do_nothing(index_elements=["id"]).returning(deliveries.c.id)
-            new_ids = set(conn.execute(stmt, slim).scalars())
+            new_ids = set(conn.execute(self._insert_rows, slim).scalars())
         accepted, payloads = [], []
         for values in rows:
             if values["id"] in new_ids:
@@ -216,7 +218,7 @@ class GroupCommit:
             else:
                 accepted.append(self._requeue_failed(conn, values))
         if payloads:
-            conn.execute(self.store.insert(delivery_payloads), payloads)
+            conn.execute(self._insert_payloads, payloads)
         return accepted
 
     def _requeue_failed(self, conn: Connection, values: dict[str, Any]) -> bool:
