@@ -44,11 +44,13 @@ log = logging.getLogger(__name__)
 
 _CLAIM_LOCK_KEY = 7_402_117_002
 _CLAIM_LOCK = text("SELECT pg_advisory_xact_lock(:k)")  # claims are serialised across replicas
+# The last turn of each of these installations' waiting deliveries (`fair_turns`); parameter: ids.
+_LAST_TURNS = (select(deliveries.c.installation_id, func.max(deliveries.c.turn_at))
+               .where(deliveries.c.installation_id.in_(bindparam("ids", expanding=True)),
+                      deliveries.c.state == "queued")
+               .group_by(deliveries.c.installation_id))
 # A claimed delivery's payload, returned by the claim itself (a row stored before `delivery_payloads` has its
 # own). Written out: SQLite's dialect renders RETURNING columns unqualified, and `WHERE id = id` would match any row.
-_LAST_TURNS = (select(deliveries.c.installation_id, func.max(deliveries.c.turn_at))
-               .where(deliveries.c.installation_id.in_(bindparam("ids", expanding=True)), deliveries.c.state == "queued")
-               .group_by(deliveries.c.installation_id))
 _PAYLOAD_OF_ROW = literal_column(
     "coalesce((SELECT kept.payload FROM delivery_payloads AS kept WHERE kept.id = deliveries.id), deliveries.payload)"
 ).label("payload_text")
