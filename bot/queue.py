@@ -49,11 +49,11 @@ _LAST_TURNS = (select(deliveries.c.installation_id, func.max(deliveries.c.turn_a
                .where(deliveries.c.installation_id.in_(bindparam("ids", expanding=True)),
                       deliveries.c.state == "queued")
                .group_by(deliveries.c.installation_id))
-# A claimed delivery's payload, returned by the claim itself (a row stored before `delivery_payloads` has its
-# own). Written out: SQLite's dialect renders RETURNING columns unqualified, and `WHERE id = id` would match any row.
-_PAYLOAD_OF_ROW = literal_column(
-    "coalesce((SELECT kept.payload FROM delivery_payloads AS kept WHERE kept.id = deliveries.id), deliveries.payload)"
-).label("payload_text")
+# A delivery's payload text (a row stored before `delivery_payloads` has its own), returned by the claim
+# itself and read by `get`. Written out: SQLite's dialect renders RETURNING columns unqualified, and
+# `WHERE id = id` would match any row.
+_PAYLOAD_TEXT = literal_column(
+    "coalesce((SELECT kept.payload FROM delivery_payloads AS kept WHERE kept.id = deliveries.id), deliveries.payload)")
 # Built once; parameters: delivery_id, owner, finished_at.
 _COMPLETE = (
     update(deliveries)
@@ -426,7 +426,8 @@ class DeliveryQueue:
             .values(state="processing", lease_owner=owner, lease_until=bindparam("claim_lease_until", type_=Float),
                     attempts=deliveries.c.attempts + 1)
             .returning(deliveries.c.id, deliveries.c.event, deliveries.c.action, deliveries.c.installation_id,
-                       deliveries.c.repository, deliveries.c.subject, deliveries.c.attempts, _PAYLOAD_OF_ROW)
+                       deliveries.c.repository, deliveries.c.subject, deliveries.c.attempts,
+                       _PAYLOAD_TEXT.label("payload_text"))
         )
         return stmt
 
@@ -563,10 +564,7 @@ class DeliveryQueue:
     async def get(self, delivery_id: str) -> dict[str, Any] | None:
         """One delivery, with its payload."""
         columns = [c for c in deliveries.c if c.name != "payload"]
-        payload = func.coalesce(delivery_payloads.c.payload, deliveries.c.payload).label("payload")
-        query = (select(*columns, payload)
-                 .select_from(deliveries.outerjoin(delivery_payloads, delivery_payloads.c.id == deliveries.c.id))
-                 .where(deliveries.c.id == delivery_id))
+        query = select(*columns, _PAYLOAD_TEXT.label("payload")).where(deliveries.c.id == delivery_id)
         async with self.store.engine.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         return dict(row) if row else None

@@ -387,8 +387,8 @@ class Store:
         anew). On SQLite it commits without its own fsync (on a connection of the bookkeeping
         pool, at `synchronous=NORMAL`): the commit survives the process being killed, and a
         power cut or an OS crash can take it only until the next ordinary commit (every
-        webhook's is one) syncs the log with everything before it. Everything else, webhooks and rules' state
-        (signatures, mentors), keeps `synchronous=FULL`.
+        webhook's is one) syncs the log with everything before it. Everything else, webhooks
+        and rules' state (signatures, mentors), keeps `synchronous=FULL`.
         """
         if not urgent and self.yield_point is not None:
             await self.yield_point()
