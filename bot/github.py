@@ -32,6 +32,7 @@ import gidgethub.aiohttp
 from gidgethub import apps
 
 from bot import metrics
+from bot.app_key import parse_private_key
 from bot.errors import PermanentFailure, RetryLater
 from bot.github_errors import explain_http, explain_unreachable, host_of
 from bot.logsetup import register_secret
@@ -279,12 +280,11 @@ class GitHubApp:
 
     def signing_key(self) -> Any:
         """The App key, parsed once. Given the PEM text, PyJWT parses and checks the RSA key on
-        every signature: ~30 ms of CPU on the event loop per installation token, during which no
-        webhook is answered. A parsed key signs in about 0.3 ms."""
+        every signature: ~35 ms of CPU on the event loop per installation token, during which no
+        webhook is answered. A parsed key signs in about 0.3 ms. `serve` parsed it already while
+        checking its settings, before listening (bot.app_key)."""
         if self._signing_key is None:
-            from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-            self._signing_key = load_pem_private_key(str(self.private_key).encode(), password=None)
+            self._signing_key = parse_private_key(str(self.private_key))
         return self._signing_key
 
     async def installation_token(self, installation_id: int) -> str:

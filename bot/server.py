@@ -268,14 +268,6 @@ def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp |
         """
         # A database that is not up yet (restart, failover, compose start order) is waited for, not fatal.
         await state.store.create_schema_when_reachable()
-        if state.github.private_key:
-            # Parsed now, before the port opens: the first JWT would otherwise parse it on the event
-            # loop (~40 ms) while the first webhooks wait for their answer. A key that does not parse
-            # fails where it is used, with the explanation given there.
-            try:
-                await asyncio.to_thread(state.github.signing_key)
-            except Exception:
-                pass
         if start_workers:
             state.pool.start()
         tasks = [asyncio.create_task(prune_forever(), name="prune-deliveries")]

@@ -153,9 +153,9 @@ class Settings(BaseSettings):
         else:
             raise SettingsError("GITHUB_PRIVATE_KEY or GITHUB_PRIVATE_KEY_PATH: one is required for serve")
         try:
-            from cryptography.hazmat.primitives.serialization import load_pem_private_key
+            from bot.app_key import parse_private_key
 
-            load_pem_private_key(pem.encode(), password=None)
+            parse_private_key(pem)  # kept: the server signs with this parse (bot.app_key)
         except Exception:
             raise SettingsError(f"{source}: not a PEM-encoded private key") from None
         return pem
