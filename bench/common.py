@@ -478,6 +478,7 @@ async def bench_env(*, settings: dict[str, str] | None = None, latency: float = 
 @dataclass
 class SendResult:
     latencies_ms: list[float] = field(default_factory=list)
+    sent_ms: list[float] = field(default_factory=list)  # when each of latencies_ms was due, ms after the first send
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     started: float = 0.0  # time.time() of the first send
@@ -486,6 +487,11 @@ class SendResult:
     @property
     def rate(self) -> float:
         return len(self.latencies_ms) / self.wall if self.wall else float("nan")
+
+    def worst_line(self, count: int = 5) -> str:
+        """The slowest acks and when they were sent: tells a cold start from a stall mid-run."""
+        worst = sorted(zip(self.latencies_ms, self.sent_ms), reverse=True)[:count]
+        return ", ".join(f"{ms:.1f} ms at +{at / 1000:.2f} s" for ms, at in worst)
 
 
 async def send_all(url: str, items: list[Signed], concurrency: int, rate: float | None = None) -> SendResult:
@@ -520,6 +526,7 @@ async def send_all(url: str, items: list[Signed], concurrency: int, rate: float 
                 result.errors[type(exc).__name__] += 1
                 continue
             result.latencies_ms.append((time.perf_counter() - due) * 1000)
+            result.sent_ms.append((due - t0) * 1000)
             result.statuses[status] += 1
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:

@@ -135,9 +135,13 @@ async def scenario_spread(args, key, latency: float, repeat: bool) -> dict[str, 
     installations, per_installation = 40, max(1, args.n // 40)
     py_spy_to = Path(args.py_spy) / f"spread-{latency * 1000:.0f}.txt" if args.py_spy else None
     profile_to = Path(args.profile) / f"spread-{latency * 1000:.0f}.prof" if args.profile else None
-    async with common.bench_env(settings={"WORKERS": str(args.workers)}, latency=latency,
-                                key=key, py_spy_to=py_spy_to, profile_to=profile_to,
-                                experiments=args.experiment) as (fake, server):
+    settings = {"WORKERS": str(args.workers)}
+    if args.slow_callback_ms:
+        settings["BENCH_SLOW_CALLBACK_MS"] = str(args.slow_callback_ms)
+    keep_log = Path(args.logs) / f"serve-spread-{latency * 1000:.0f}.log" if args.logs else None
+    async with common.bench_env(settings=settings, latency=latency, key=key, py_spy_to=py_spy_to,
+                                profile_to=profile_to, experiments=args.experiment,
+                                keep_log=keep_log) as (fake, server):
         targets = common.interleave(common.populate(fake, installations=installations, repos_per_installation=1,
                                                     prs_per_repo=per_installation))
         run = common.run_tag()
@@ -157,6 +161,7 @@ async def scenario_spread(args, key, latency: float, repeat: bool) -> dict[str, 
         print(f"  every PR had its statuses {statuses_at:.1f} s after the first delivery was sent")
         print(f"  ack ({SENDERS} senders in a child process, while the deliveries are processed): "
               f"{common.latency_line(acks.latencies_ms)}")
+        print(f"  slowest acks: {acks.worst_line()}")
         print(f"  machine: {machine.busy_cores():.2f} of {os.cpu_count()} cores busy")
         if repeat:
             print("  by endpoint, per event:")
@@ -449,6 +454,10 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", metavar="DIR", default=None,
                         help="cProfile the spread scenarios' server into DIR/spread-<ms>.prof (exact call counts; "
                              "its overhead inflates the times)")
+    parser.add_argument("--slow-callback-ms", type=float, default=0, metavar="MS",
+                        help="spread-*: run the server's event loop in asyncio debug mode and log every step that "
+                             "holds it longer than MS (see --logs); debug mode slows the loop, so figures differ")
+    parser.add_argument("--logs", metavar="DIR", default=None, help="spread-*: keep the server's log there")
     parser.add_argument("--payload-kb", type=float, default=0,
                         help="pad every PR payload to this many KB (GitHub's are ~24; default: unpadded, ~4.6)")
     parser.add_argument("--timeout", type=float, default=90.0, help="give up waiting for a run after this many seconds")
