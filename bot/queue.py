@@ -36,6 +36,7 @@ from typing import Any
 from sqlalchemy import Float, String, bindparam, func, literal_column, select, text, update
 from sqlalchemy.engine import Connection
 
+from bot import sqlite_inline
 from bot.listen import notify, notify_in_unit
 from bot.store import Store, deliveries, delivery_payloads, installation_writes
 from bot.wakeup import Wakeup
@@ -140,6 +141,10 @@ def fair_turns(conn: Connection, rows: list[dict[str, Any]]) -> None:
         last[installation_id] = row["turn_at"]
 
 
+class _Rehearsed(Exception):
+    """Ends `GroupCommit.rehearse`'s transaction: raised inside it, so it is rolled back."""
+
+
 class GroupCommit:
     """Stores webhook deliveries in shared transactions: one commit (one fsync) for every delivery
     that arrived while the previous commit was running, instead of one commit each.
@@ -167,6 +172,25 @@ class GroupCommit:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="delivery-group-commit")
         return await future
+
+    async def rehearse(self, row: dict[str, Any]) -> None:
+        """Run a batch's statements for `row` in a transaction that is rolled back: nothing is stored.
+
+        Before the port opens (`bot.server`): the first webhooks otherwise paid for compiling the
+        statements (SQLAlchemy caches each on first use) and starting the commit thread, all of them
+        waiting on the first batch.
+        """
+        def rehearsal(conn: Connection) -> None:
+            self.store_rows(conn, [row])
+            notify_in_unit(self.store, conn, 1)
+            raise _Rehearsed
+
+        try:
+            await self.store.write_unit(rehearsal, urgent=True)
+        except _Rehearsed:
+            pass
+        if not self.store.is_postgres:
+            await sqlite_inline.start_commit_thread()
 
     async def drain(self) -> None:
         """Wait for rows still being committed (shutdown), so none is cut off mid-transaction."""
@@ -322,6 +346,12 @@ class DeliveryQueue:
         if accepted:
             await notify(self.store, conn)
         return accepted
+
+    async def rehearse_intake(self) -> None:
+        """Take a webhook's path into the queue once, storing nothing (see `GroupCommit.rehearse`)."""
+        payload = {"action": "opened", "installation": {"id": 0}, "number": 1,
+                   "repository": {"full_name": "rehearsal/rehearsal"}, "pull_request": {"number": 1}}
+        await self._group_commit.rehearse(_row("rehearsal", "pull_request", payload, now=self.clock()))
 
     async def close(self) -> None:
         await self._group_commit.drain()

@@ -63,6 +63,15 @@ INLINE_COMMIT_MAX = 0.001
 commit_on_thread: contextvars.ContextVar[bool] = contextvars.ContextVar("commit_on_thread", default=False)
 
 
+async def start_commit_thread() -> None:
+    """Start the commit thread now (the pool starts it at its first task), before a webhook waits on it."""
+    await asyncio.get_running_loop().run_in_executor(_commits, _nothing)
+
+
+def _nothing() -> None:
+    return None
+
+
 class CommitTimes:
     """How long a database file's recent commits took (a moving average), wherever they ran.
 

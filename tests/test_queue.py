@@ -66,6 +66,17 @@ async def test_enqueue_claim_complete_and_dedupe(store):
     assert (await queue.get("a"))["state"] == "done"
 
 
+async def test_the_intake_rehearsal_stores_nothing(store):
+    """`serve` takes the webhooks' path into the queue once before it listens; the transaction is rolled back."""
+    queue = DeliveryQueue(store)
+    await queue.rehearse_intake()
+    async with store.engine.connect() as conn:
+        assert (await conn.execute(select(func.count()).select_from(deliveries))).scalar_one() == 0
+        assert (await conn.execute(select(func.count()).select_from(delivery_payloads))).scalar_one() == 0
+    assert await queue.enqueue("rehearsal", "pull_request", pr_payload(1)) is True  # no row left by that id
+    assert (await queue.claim()).id == "rehearsal"
+
+
 async def test_failed_delivery_is_accepted_again_on_redelivery(store):
     queue = DeliveryQueue(store, max_attempts=1)
     await queue.enqueue("b", "pull_request", pr_payload(1))
