@@ -64,6 +64,8 @@ EXPERIMENTS = {
                   "event loop instead of sleeping in SQLite's busy handler)",
     "no-pre-ping": "SQLite engine without pool_pre_ping (no SELECT 1 round trip on every connection checkout)",
     "quiet-logs": "LOG_LEVEL=WARNING instead of INFO",
+    "slow-steps": "time every callback and task step the server's event loop runs; those over 2 ms go to "
+                  "slow-steps.txt in its work dir, with when they ended (printed by benches that look for it)",
     "count-sql": "count the SQL statements the server runs, by text, into sql-counts.txt in its work dir "
                  "(printed by benches that look for it)",
 }
@@ -115,6 +117,24 @@ if "count-sql" in experiments:
             for text, n in sql_counts.most_common():
                 out.write(f"{n}\\t{text}\\n")
     atexit.register(dump_counts)
+if "slow-steps" in experiments:
+    # Handle._run is what the loop calls for every callback and task step; timing it costs ~1 us.
+    import asyncio.events, atexit, time as step_time
+    slow_steps = []
+    original_run = asyncio.events.Handle._run
+    def timed_run(self):
+        started = step_time.perf_counter()
+        original_run(self)
+        took = step_time.perf_counter() - started
+        if took > 0.002:
+            slow_steps.append((started, took, repr(self)[:300]))
+    asyncio.events.Handle._run = timed_run
+    def dump_steps():
+        to_wall = step_time.time() - step_time.perf_counter()
+        with open("slow-steps.txt", "w") as out:
+            for started, took, what in slow_steps:
+                out.write(f"{started + to_wall:.4f}\\t{took * 1000:.1f}\\t{what}\\n")
+    atexit.register(dump_steps)
 if os.environ.get("BENCH_SLOW_CALLBACK_MS"):
     # asyncio debug mode: every callback or task step that holds the event loop longer than this
     # is logged ("Executing <Task ...> took 0.012 seconds"); an ack waits for each of those.
@@ -323,6 +343,7 @@ class Server:
         if profile_to is not None:
             env["BENCH_PROFILE"] = str(profile_to)
         self.env = env
+        self.first_send: float | None = None  # time.time() of a timed run's first send (bench sets it)
         self.proc: asyncio.subprocess.Process | None = None
         self.store: Store | None = None
 
@@ -442,6 +463,19 @@ def print_sql_counts(path: Path, top: int = 30) -> None:
         print(f"    {int(n):7d}  {text}")
 
 
+def print_slow_steps(path: Path, since: float | None, top: int = 15) -> None:
+    """The `slow-steps` experiment's record: the event loop's steps over 2 ms, the longest first,
+    each with when it started (seconds after `since`, the first send, when the bench set it)."""
+    if not path.exists():
+        return
+    rows = [line.split("\t", 2) for line in path.read_text().splitlines() if line.count("\t") == 2]
+    steps = [(float(took), float(at), what) for at, took, what in rows]
+    origin = since if since is not None else min((at for _, at, _ in steps), default=0.0)
+    print(f"  event-loop steps over 2 ms: {len(steps)}, {sum(t for t, _, _ in steps):.0f} ms in all; the longest:")
+    for took, at, what in sorted(steps, reverse=True)[:top]:
+        print(f"    {took:6.1f} ms at {at - origin:+7.3f} s  {what[:160]}")
+
+
 @asynccontextmanager
 async def bench_env(*, settings: dict[str, str] | None = None, latency: float = 0.0, profile_to: Path | None = None,
                     experiments: Iterable[str] = (), key: tuple[str, bytes] | None = None,
@@ -467,6 +501,7 @@ async def bench_env(*, settings: dict[str, str] | None = None, latency: float = 
             fake.latency = 0.0
             await server.stop()
             print_sql_counts(server.workdir / "sql-counts.txt")
+            print_slow_steps(server.workdir / "slow-steps.txt", server.first_send)
             await fake.close()
             if keep_log is not None and server.log_path.exists():
                 keep_log.parent.mkdir(parents=True, exist_ok=True)

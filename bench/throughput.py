@@ -151,6 +151,7 @@ async def scenario_spread(args, key, latency: float, repeat: bool) -> dict[str, 
         machine, cpu0, started = common.MachineLoad(), server.cpu(), time.time()
         watcher = asyncio.create_task(all_statuses_at(fake, targets, started, args.timeout))
         acks = await send(server, items, timed=True)
+        server.first_send = acks.started
         await server.wait_done(run, len(items), timeout=args.timeout)
         statuses_at = await watcher + started - acks.started  # from the first send (the child's start-up excluded)
         await explain_unfinished(server, run, len(items))
