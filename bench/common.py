@@ -127,7 +127,16 @@ if "slow-steps" in experiments:
         original_run(self)
         took = step_time.perf_counter() - started
         if took > 0.002:
-            slow_steps.append((started, took, repr(self)[:300]))
+            slow_steps.append((started, took, step_name(self)))
+    def step_name(handle):
+        # A task's step: its name and where its coroutine stopped after the step (or finished).
+        task = getattr(getattr(handle, "_callback", None), "__self__", None)
+        if isinstance(task, asyncio.Task):
+            coro = task.get_coro()
+            frame = getattr(coro, "cr_frame", None)
+            where = f"{frame.f_code.co_filename.rsplit('/', 2)[-1]}:{frame.f_lineno}" if frame else "finished"
+            return f"task {task.get_name()} ({getattr(coro, '__qualname__', '?')}) now at {where}"
+        return repr(handle)[:200]
     asyncio.events.Handle._run = timed_run
     def dump_steps():
         to_wall = step_time.time() - step_time.perf_counter()
