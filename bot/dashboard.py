@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from sqlalchemy import func
 
 if TYPE_CHECKING:
     from bot.queue import DeliveryQueue
@@ -35,6 +36,15 @@ class Scope:
 
     def allows(self, repository: str | None) -> bool:
         return self.owner or (repository or "").lower() in self.repositories
+
+    def repository_conditions(self, column: Any) -> list[Any]:
+        """SQL conditions on a `owner/name` column: the account's repositories this viewer may see.
+        An installation is on one account, so its repositories are ACCOUNT/…."""
+        prefix = self.account.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+        conditions: list[Any] = [func.lower(column).like(prefix, escape="\\")]
+        if not self.owner:
+            conditions.append(func.lower(column).in_(sorted(self.repositories) or [""]))
+        return conditions
 
 
 class SearchField(BaseModel):

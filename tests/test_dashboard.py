@@ -344,3 +344,36 @@ async def test_commercial_approvals_name_the_approver_the_pr_and_its_files(fake,
         async with session.get(site.url + f"/dashboard/{INSTALLATION_ID}/export/commercial/approvals.json") as r:
             records = json.loads(await r.text())
         assert [(r["approved_by"], r["pull_request"], r["files"]) for r in records] == [("carol", 5, "ee/billing.py")]
+
+
+async def test_newcomers_show_each_first_timer_with_their_mentor_and_first_merge(fake, site, oauth):
+    setup_org(fake, oauth)
+    onboarding = "onboarding:\n  mentors: [alice]\n"
+    for name in (REPO, OTHER):
+        fake.set_file(name, ".github/governance.yml", onboarding)
+        fake.set_permission(name, "alice", "write")
+    for login in ("nina", "omar"):
+        fake.add_user(login)
+    fake.add_pull_request(REPO, 7, author="nina", author_association="NONE", head_sha=sha("nina"))
+    await site.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 7))
+    fake.pull_request(REPO, 7)["merged"] = True
+    await site.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 7, "closed"))
+    fake.add_pull_request(OTHER, 3, author="omar", author_association="NONE", head_sha=sha("omar"))
+    await site.deliver_and_settle("pull_request", pull_request_event(fake, OTHER, 3))
+    base = site.url + f"/dashboard/{INSTALLATION_ID}"
+    session = await sign_in(site, oauth, "olivia")
+    async with session:
+        _, html = await page(session, base)
+        section = html[html.index('id="newcomers"'):]
+        assert "nina" in section and "omar" in section and "alice" in section
+        async with session.get(base + "/export/onboarding/newcomers.json?newcomer=NINA") as response:
+            records = json.loads(await response.text())
+        assert [(r["login"], r["repository"], r["first_pull_request"], r["mentor"], r["first_merge"])
+                for r in records] == [("nina", REPO, 7, "alice", 7)]
+        assert records[0]["first_issue"] == "" and records[0]["first_seen"].endswith("Z")
+    fake.set_permission(OTHER, "mia", "maintain")  # sees acme/gadgets only
+    session = await sign_in(site, oauth, "mia")
+    async with session:
+        async with session.get(base + "/export/onboarding/newcomers.json") as response:
+            records = json.loads(await response.text())
+        assert [(r["login"], r["repository"]) for r in records] == [("omar", OTHER)]

@@ -145,3 +145,27 @@ async def test_an_owner_searches_exports_and_revokes_a_signature_and_retries_a_d
     await site.settle()
     assert (await site.delivery("delivery-7"))["state"] == "done"
     assert await browser.console_errors(site.url) == []  # nothing the CSP had to block
+
+
+async def test_an_owner_finds_a_newcomer_and_their_mentor(fake, site, oauth, browser):
+    fake.add_repo(REPO, installation_id=INSTALLATION_ID)
+    fake.set_file(REPO, ".github/governance.yml", "onboarding:\n  mentors: [alice, bob]\n")
+    for login in ("alice", "bob"):
+        fake.set_permission(REPO, login, "write")
+    oauth.add_owner(ORG, "olivia")
+    for number, login in enumerate(("nina", "omar"), start=1):
+        fake.add_user(login)
+        fake.add_pull_request(REPO, number, author=login, author_association="NONE", head_sha=sha(f"n{number}"))
+        await site.deliver_and_settle("pull_request", pull_request_event(fake, REPO, number))
+    fake.pull_request(REPO, 1)["merged"] = True
+    await site.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "closed"))
+
+    await sign_in_with_github(browser, site, oauth, "olivia")
+    await browser.click_link("acme")
+    table = await browser.text("#newcomers table")
+    assert "nina" in table and "omar" in table and "alice" in table and "bob" in table
+    await browser.screenshot("dashboard-newcomers")
+    await browser.fill("#newcomers input[name=newcomer]", "omar")
+    await browser.click("#newcomers form.search button[type=submit]")
+    table = await browser.text("#newcomers table")
+    assert "omar" in table and "nina" not in table

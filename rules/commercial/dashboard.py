@@ -23,11 +23,7 @@ def _iso(ts: float) -> str:
 
 async def records(scope: Scope) -> list[dict[str, Any]]:
     t = commercial_approvals.c
-    # An installation is on one account: its repositories are ACCOUNT/…
-    prefix = scope.account.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
-    conditions: list[Any] = [func.lower(t.repository).like(prefix, escape="\\")]
-    if not scope.owner:
-        conditions.append(func.lower(t.repository).in_(sorted(scope.repositories) or [""]))
+    conditions = scope.repository_conditions(t.repository)
     approver = scope.query.get("approver", "").strip().lstrip("@").lower()
     if approver:
         conditions.append(func.lower(t.approved_by) == approver)

@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import functools
 import logging
+from typing import Any
 
 from bot.context import EventContext
+from bot.dashboard import Panel, Scope
 from bot.rule import Comment, Outcome, Rule
+from rules.onboarding import dashboard
 from rules.onboarding.config import OnboardingConfig
 from rules.onboarding.history import (
     Contribution,
@@ -66,6 +69,12 @@ class OnboardingRule(Rule[OnboardingConfig]):
     permissions = {"issues": "write", "pull_requests": "write", "contents": "read", "metadata": "read",
                    "members": "read"}
     webhook_events = ("issues", "pull_request")
+
+    async def dashboard(self, scope: Scope) -> list[Panel]:
+        return await dashboard.panels(scope)
+
+    async def dashboard_export(self, scope: Scope, panel: str) -> list[dict[str, Any]] | None:
+        return await dashboard.export(scope, panel)
 
     async def handle(self, ctx: EventContext, config: OnboardingConfig) -> Outcome:
         item = contribution_of(ctx)
