@@ -377,3 +377,31 @@ async def test_newcomers_show_each_first_timer_with_their_mentor_and_first_merge
         async with session.get(base + "/export/onboarding/newcomers.json") as response:
             records = json.loads(await response.text())
         assert [(r["login"], r["repository"]) for r in records] == [("omar", OTHER)]
+
+
+async def test_labels_people_took_off_are_listed_with_the_most_removed_first(fake, site, oauth):
+    from tests import fake_ext_triage
+    from tests.fake_ext_triage import person_removes_label
+
+    fake_ext_triage.install(fake)
+    setup_org(fake, oauth)
+    fake.set_file(REPO, ".github/governance.yml", "triage:\n  paths:\n    area/docs: [\"docs/**\"]\n")
+    fake.add_user("dana")
+    fake.set_permission(REPO, "tess", "triage")
+    for number in (1, 2):
+        fake.add_pull_request(REPO, number, author="dana", head_sha=sha(f"docs{number}"), files=[
+            {"filename": "docs/a.md", "status": "added", "additions": 1, "patch": "@@ -0,0 +1,1 @@\n+x"}])
+        await site.deliver_and_settle("pull_request", pull_request_event(fake, REPO, number))
+        assert "area/docs" in fake.issue_labels(REPO, number)
+    event, payload = person_removes_label(fake, REPO, 2, "area/docs", sender="tess")
+    await site.deliver_and_settle(event, payload)
+    base = site.url + f"/dashboard/{INSTALLATION_ID}"
+    session = await sign_in(site, oauth, "olivia")
+    async with session:
+        _, html = await page(session, base)
+        section = html[html.index('id="labels-removed"'):html.index('id="deliveries"')]
+        assert "area/docs" in section and "#2" in section and "#1" not in section
+        assert "Most removed: area/docs ×1." in section
+        async with session.get(base + "/export/triage/labels-removed.json?removed_label=AREA/DOCS") as response:
+            records = json.loads(await response.text())
+        assert [(r["label"], r["repository"], r["number"]) for r in records] == [("area/docs", REPO, 2)]

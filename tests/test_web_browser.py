@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import json
 
+from tests import fake_ext_triage
 from tests.browser import browser  # noqa: F401  (fixture)
 from tests.fake_ext_cla import sha
+from tests.fake_ext_triage import person_removes_label
 from tests.harness import INSTALLATION_ID
 from tests.payloads import issue_comment_event, pull_request_event
 
@@ -147,23 +149,30 @@ async def test_an_owner_searches_exports_and_revokes_a_signature_and_retries_a_d
     assert await browser.console_errors(site.url) == []  # nothing the CSP had to block
 
 
-async def test_an_owner_finds_a_newcomer_and_their_mentor(fake, site, oauth, browser):
+async def test_an_owner_finds_newcomers_their_mentors_and_the_labels_people_took_off(fake, site, oauth, browser):
+    fake_ext_triage.install(fake)
     fake.add_repo(REPO, installation_id=INSTALLATION_ID)
-    fake.set_file(REPO, ".github/governance.yml", "onboarding:\n  mentors: [alice, bob]\n")
+    fake.set_file(REPO, ".github/governance.yml", "onboarding:\n  mentors: [alice, bob]\n"
+                  "triage:\n  paths:\n    area/docs: [\"docs/**\"]\n")
     for login in ("alice", "bob"):
         fake.set_permission(REPO, login, "write")
+    fake.set_permission(REPO, "tess", "triage")
     oauth.add_owner(ORG, "olivia")
+    docs = [added("docs/a.md", "x\n")]
     for number, login in enumerate(("nina", "omar"), start=1):
         fake.add_user(login)
-        fake.add_pull_request(REPO, number, author=login, author_association="NONE", head_sha=sha(f"n{number}"))
+        fake.add_pull_request(REPO, number, author=login, author_association="NONE", head_sha=sha(f"n{number}"),
+                              files=docs)
         await site.deliver_and_settle("pull_request", pull_request_event(fake, REPO, number))
     fake.pull_request(REPO, 1)["merged"] = True
     await site.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "closed"))
+    await site.deliver_and_settle(*person_removes_label(fake, REPO, 2, "area/docs", sender="tess"))
 
     await sign_in_with_github(browser, site, oauth, "olivia")
     await browser.click_link("acme")
     table = await browser.text("#newcomers table")
     assert "nina" in table and "omar" in table and "alice" in table and "bob" in table
+    assert "area/docs" in await browser.text("#labels-removed table")
     await browser.screenshot("dashboard-newcomers")
     await browser.fill("#newcomers input[name=newcomer]", "omar")
     await browser.click("#newcomers form.search button[type=submit]")

@@ -24,10 +24,12 @@ from urllib.parse import quote
 
 from bot.commands import Command
 from bot.context import EventContext, is_bot
+from bot.dashboard import Panel, Scope
 from bot.errors import IncompleteData, RetryLater
 from bot.globs import compile_globs
 from bot.rule import CommandHelp, Outcome, Rule
 from rules.common.repo_files import default_branch_gitattributes
+from rules.triage import dashboard
 from rules.triage import replies as text
 from rules.triage import store as memory
 from rules.triage.config import TriageConfig
@@ -105,6 +107,12 @@ class TriageRule(Rule[TriageConfig]):
     )
     permissions = {"issues": "write", "pull_requests": "write", "contents": "read", "metadata": "read"}
     webhook_events = ("issues", "issue_comment", "pull_request")
+
+    async def dashboard(self, scope: Scope) -> list[Panel]:
+        return await dashboard.panels(scope)
+
+    async def dashboard_export(self, scope: Scope, panel: str) -> list[dict[str, Any]] | None:
+        return await dashboard.export(scope, panel)
 
     async def handle(self, ctx: EventContext, config: TriageConfig) -> Outcome:
         if ctx.number is None:
