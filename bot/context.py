@@ -157,6 +157,13 @@ class EventContext:
     def prefetch_combined_status(self, sha: str) -> None:
         self.prefetch(("status", sha), lambda: self._read_status(sha))
 
+    def assume_no_statuses_of_ours(self, sha: str) -> None:
+        """The engine knows the head carries no status of this bot (`bot.verdicts.recorded`): what
+        it posts is compared with nothing, and the head's statuses are not read."""
+        if ("status", sha) not in self._memo:
+            future = self._memo[("status", sha)] = asyncio.get_running_loop().create_future()
+            future.set_result({"statuses": []})
+
     async def _read_status(self, sha: str) -> dict[str, Any]:
         return await self.gh.getitem(f"/repos/{self.repo_full_name}/commits/{sha}/status?per_page=100")
 

@@ -148,8 +148,13 @@ class Engine:
                 ctx.is_pr_evaluation = False
         ctx.is_recheck = ctx.is_pr_evaluation and not by_event
         if ctx.is_pr_evaluation:
-            # Its statuses are compared with the head's before they are posted: read that while the rules run.
-            ctx.prefetch_combined_status((await ctx.pull_request())["head"]["sha"])
+            # Its statuses are compared with the head's before they are posted: read that while the rules
+            # run, unless this head was never evaluated here (no status of ours can be on it).
+            sha = (await ctx.pull_request())["head"]["sha"]
+            if await verdicts.recorded(ctx, sha, CONFIG_CONTEXT) is False:
+                ctx.assume_no_statuses_of_ours(sha)
+            else:
+                ctx.prefetch_combined_status(sha)
         if not ctx_config.valid:
             return await self._report_invalid_config(ctx)
 

@@ -136,6 +136,26 @@ async def record(ctx: "EventContext", statuses: list[StatusUpdate], default_sha:
     await ctx.store.write_unit(store, redone_if_lost=True)
 
 
+async def recorded(ctx: "EventContext", sha: str, context: str) -> bool | None:
+    """Whether a verdict for this head's `context` status is stored; None when verdicts are not
+    stored at all (no PUBLIC_URL or webhook secret), so nothing can be told from their absence.
+
+    Every evaluation of a pull request's head records the verdict of its `governance/config`
+    status before posting any status. So with none recorded, the head carries no status of this
+    bot: the engine then posts without reading the head's statuses first (one request fewer for
+    each new head). A verdict lost (a power cut before its commit reached the disk) or pruned only
+    means statuses posted again with the same state.
+    """
+    if not ctx.settings.public_url:
+        return None
+    key = keys.derive(ctx.settings, keys.VERDICT_LINKS)
+    if key is None:
+        return None
+    value = token(key, ctx.installation_id, ctx.repo_full_name, sha, context)
+    query = select(verdicts.c.token).where(verdicts.c.token == value)
+    return await ctx.store.read_unit(lambda conn: conn.execute(query).first()) is not None
+
+
 async def load(store: Store, value: str, *, max_age: float) -> StoredVerdict | None:
     """The verdict behind a token, or None if the token is malformed, unknown or past retention."""
     if not TOKEN_RE.fullmatch(value):
