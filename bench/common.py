@@ -51,7 +51,7 @@ PR_AUTHOR = "dana"
 UNPACED = {"WRITES_PER_MINUTE": "1000000", "WRITES_PER_HOUR": "1000000"}
 
 # Settings the benchmark owns; inherited values would change what is measured.
-_OWNED_PREFIXES = ("GITHUB_", "DATABASE_URL", "WORKERS", "WRITES_PER_MINUTE", "WRITES_PER_HOUR", "LOG_", "HOST", "PORT",
+_OWNED_PREFIXES = ("GITHUB_", "DATABASE_URL", "PUBLIC_URL", "WORKERS", "WRITES_PER_MINUTE", "WRITES_PER_HOUR", "LOG_", "HOST", "PORT",
                    "LEASE_SECONDS", "MAX_ATTEMPTS", "RETRY_BASE_SECONDS", "SHUTDOWN_GRACE_SECONDS", "MAX_BODY_BYTES")
 
 # What the server process runs: the probe rule registered (as tests/test_process.py does), optional
@@ -340,6 +340,7 @@ class Server:
         env.update(GITHUB_APP_ID="12345", GITHUB_PRIVATE_KEY=private_key, GITHUB_WEBHOOK_SECRET=WEBHOOK_SECRET,
                    GITHUB_API_URL=fake.url, DATABASE_URL=f"sqlite:///{self.db_path}", HOST="127.0.0.1",
                    PORT=str(self.port), LOG_LEVEL="INFO", LOG_FORMAT="console", SHUTDOWN_GRACE_SECONDS="3",
+                   PUBLIC_URL=self.url,  # as README's set-up has it: verdicts stored behind the Details links
                    PYTHONPATH=str(ROOT))
         env.update(settings or {})
         experiments = list(experiments)
