@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from sqlalchemy import func, select
 
+import bot.queue as queue_module
 from bot.queue import Delivery, DeliveryQueue
 from bot.store import Store, async_url, deliveries, delivery_payloads
 from bot.wakeup import Wakeup
@@ -120,6 +121,38 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+async def turns(store, installation: int) -> list[float]:
+    async with store.engine.connect() as conn:
+        return list((await conn.execute(select(deliveries.c.turn_at).where(
+            deliveries.c.installation_id == installation).order_by(deliveries.c.turn_at))).scalars())
+
+
+async def test_turns_follow_the_last_waiting_delivery_of_the_installation(store):
+    """Start-time fair queuing: an installation's deliveries are spaced a turn apart after its last
+    one still waiting; one with nothing waiting starts at its arrival, and claims go by turn."""
+    await check_turns(store)
+
+
+async def test_turns_on_a_sqlite_without_json_each(store, monkeypatch):
+    monkeypatch.setattr(queue_module, "_JSON_EACH", False)  # the GROUP BY of SQLite before 3.38
+    await check_turns(store)
+
+
+async def check_turns(store) -> None:
+    clock = ManualClock()
+    queue = DeliveryQueue(store, clock=clock)
+    t0 = clock.now
+    for n in range(3):
+        await queue.enqueue(f"a{n}", "pull_request", pr_payload(n, installation=1))
+    await queue.enqueue("b0", "pull_request", pr_payload(1, repo="acme/other", installation=2))
+    assert await turns(store, 1) == [t0, t0 + 1, t0 + 2] and await turns(store, 2) == [t0]
+    assert [(await queue.claim()).id for _ in range(4)] == ["a0", "b0", "a1", "a2"]
+    clock.now += 0.5  # nothing of installation 1 waits now (all claimed): a new one starts at its arrival
+    await queue.enqueue("a3", "pull_request", pr_payload(3, installation=1))
+    await queue.enqueue("a4", "pull_request", pr_payload(4, installation=1))
+    assert sorted(set(await turns(store, 1)) - {t0, t0 + 1, t0 + 2}) == [t0 + 0.5, t0 + 1.5]
 
 
 async def test_expired_lease_is_taken_over_by_another_process(store):
