@@ -47,6 +47,8 @@ class WorkerPool:
         self.listener: Listener | None = None  # PostgreSQL: other replicas' notifications
         self._listening: asyncio.Task[None] | None = None
         self._writing: set[asyncio.Task[None]] = set()  # deliveries finishing their writes without a worker
+        self._polled_at = float("-inf")  # loop time of the idle workers' last poll (`_wait_for_work`)
+        self._polling: int | None = None  # the worker whose claim is that poll's
 
     def start(self) -> None:
         self.queue.wakeup.limit = self.workers
@@ -69,8 +71,11 @@ class WorkerPool:
                     await self._sleep(1.0)
                     continue
                 if delivery is None:
-                    await self._wait_for_work()
+                    await self._wait_for_work(index)
                     continue
+                if self._polling == index:  # a poll found work that no notice announced: maybe more of it
+                    self._polling = None
+                    self.queue.wakeup.notify(self.workers)
                 self._hold()
             current, delivery = delivery, None
             delivery = await self._work_on(current)
@@ -139,14 +144,31 @@ class WorkerPool:
             task.add_done_callback(self._writing.discard)
         return following
 
-    async def _wait_for_work(self) -> None:
-        waiter = asyncio.create_task(self.queue.wakeup.wait(self.idle_poll))
-        stopper = asyncio.create_task(self._stopping.wait())
-        try:
-            await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-            stopper.cancel()
+    async def _wait_for_work(self, index: int) -> None:
+        """Until a notice (new or finished work) or, without one, this worker's turn to poll.
+
+        Work can become claimable without a notice: a write window reopening, a retry's time
+        coming, a dead replica's lease running out. The idle workers look for it in turns, one
+        claim every `idle_poll` seconds for the pool instead of one per worker: with a backlog that
+        may not be taken yet, each such claim walks all of it (~4 ms at 20,000 queued on SQLite).
+        """
+        loop = asyncio.get_running_loop()
+        while not self._stopping.is_set():
+            waiter = asyncio.create_task(self.queue.wakeup.wait(self.idle_poll))
+            stopper = asyncio.create_task(self._stopping.wait())
+            try:
+                await asyncio.wait({waiter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                waiter.cancel()
+                stopper.cancel()
+            notified = waiter.done() and not waiter.cancelled() and waiter.result()
+            if notified:
+                self._polling = None
+                return
+            if loop.time() - self._polled_at >= self.idle_poll * 0.9:  # nobody polled meanwhile
+                self._polled_at = loop.time()
+                self._polling = index
+                return
 
     async def _sleep(self, seconds: float) -> None:
         try:
