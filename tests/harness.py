@@ -85,6 +85,22 @@ class GuardedTestServer(TestServer):
         return GuardedRunner(self.app, **kwargs)
 
 
+class AllAtOnce:
+    """A worker pool's processor that holds each delivery until `count` of them run at once: proof
+    that that many workers took work together. `started` lists them; `all_started` is set then."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.started: list[str] = []
+        self.all_started = asyncio.Event()
+
+    async def __call__(self, delivery: Any) -> None:
+        self.started.append(delivery.id)
+        if len(self.started) == self.count:
+            self.all_started.set()
+        await self.all_started.wait()
+
+
 def free_port() -> int:
     """A port nothing listens on now (for a bot whose PUBLIC_URL must be known before it starts)."""
     with socket.socket() as probe:

@@ -9,6 +9,7 @@ import asyncio
 from bot.queue import Delivery, DeliveryQueue, _row
 from bot.store import Store, deliveries
 from bot.workers import WorkerPool
+from tests.harness import AllAtOnce
 
 WITHIN = 10.0
 
@@ -61,15 +62,7 @@ async def test_work_that_comes_due_without_a_notice_is_taken_by_several_workers(
     await store.create_schema()
     clock = ManualClock(1_000_000.0)
     queue = DeliveryQueue(store, clock=clock)
-    started: list[str] = []
-    all_started = asyncio.Event()
-
-    async def process(delivery: Delivery) -> None:
-        started.append(delivery.id)
-        if len(started) == 4:
-            all_started.set()
-        await all_started.wait()  # each worker holds its delivery until all four run at once
-
+    process = AllAtOnce(4)
     later = [_row(f"due-{n}", "pull_request", payload(n), now=clock.now) for n in range(4)]
     for row in later:
         row["available_at"] = clock.now + 60  # a retry's time, say: nobody will be notified when it comes
@@ -79,10 +72,10 @@ async def test_work_that_comes_due_without_a_notice_is_taken_by_several_workers(
     pool.start()
     try:
         await asyncio.sleep(0.3)
-        assert started == []
+        assert process.started == []
         clock.now += 61
-        await asyncio.wait_for(all_started.wait(), WITHIN)
-        assert sorted(started) == [f"due-{n}" for n in range(4)]
+        await asyncio.wait_for(process.all_started.wait(), WITHIN)
+        assert sorted(process.started) == [f"due-{n}" for n in range(4)]
     finally:
         await pool.stop()
         await store.close()

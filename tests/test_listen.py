@@ -15,6 +15,7 @@ from sqlalchemy import text
 from bot.queue import Delivery, DeliveryQueue
 from bot.store import Store
 from bot.workers import WorkerPool
+from tests.harness import AllAtOnce
 
 pytest_plugins = ["tests.pg"]
 
@@ -85,15 +86,7 @@ async def test_the_listener_comes_back_after_its_connection_is_killed(stores, re
 
 
 async def test_a_batch_of_deliveries_wakes_as_many_workers_on_the_other_replica(stores):
-    started: list[str] = []
-    all_started = asyncio.Event()
-
-    async def process(delivery: Delivery) -> None:
-        started.append(delivery.id)
-        if len(started) == 4:
-            all_started.set()
-        await all_started.wait()  # each worker holds its delivery until all four run at once
-
+    process = AllAtOnce(4)
     pool = WorkerPool(DeliveryQueue(stores[1]), process, workers=4, idle_poll=POLL, shutdown_grace=2.0)
     pool.start()
     try:
@@ -102,8 +95,8 @@ async def test_a_batch_of_deliveries_wakes_as_many_workers_on_the_other_replica(
         a = DeliveryQueue(stores[0])
         await asyncio.gather(*(a.enqueue(f"batch-{n}", "pull_request", payload(n, installation=n))
                                for n in range(4)))  # one group commit, one NOTIFY
-        await asyncio.wait_for(all_started.wait(), WITHIN)
-        assert sorted(started) == [f"batch-{n}" for n in range(4)]
+        await asyncio.wait_for(process.all_started.wait(), WITHIN)
+        assert sorted(process.started) == [f"batch-{n}" for n in range(4)]
     finally:
         await pool.stop()
 
