@@ -1,7 +1,8 @@
 """Applying an event's combined Outcome to GitHub: diff first, write only what changed.
 
 Every write is idempotent: statuses are compared with the head's combined status (none
-of ours on a head that was never evaluated here: `bot.verdicts.recorded`, not read),
+of ours on the new head of an opened or synchronized pull request that was never evaluated
+here: `bot.verdicts.recorded`, not read),
 labels with the issue's labels, marked comments with the comments already there.
 A replayed delivery therefore changes nothing.
 """

@@ -35,6 +35,8 @@ from bot.writewindow import WindowFull, writes_begin
 log = logging.getLogger(__name__)
 
 CONFIG_CONTEXT = "governance/config"
+# Events whose head is usually new: with no verdict stored for it, its statuses are not read first.
+NEW_HEAD_EVENTS = frozenset({"pull_request.opened", "pull_request.synchronize"})
 PR_EVALUATION_ACTIONS = frozenset({"opened", "reopened", "synchronize", "edited", "ready_for_review"})
 REEVALUATE_EVENT = "governance.reevaluate"
 # Later events of a pull request that evaluate it when its head carries no governance status yet.
@@ -149,9 +151,10 @@ class Engine:
         ctx.is_recheck = ctx.is_pr_evaluation and not by_event
         if ctx.is_pr_evaluation:
             # Its statuses are compared with the head's before they are posted: read that while the rules
-            # run, unless this head was never evaluated here (no status of ours can be on it).
+            # run, unless the event brings a head never evaluated here (no status of ours can be on it).
+            # Other events re-evaluate a head that may be older than the verdicts kept (14 days): read.
             sha = (await ctx.pull_request())["head"]["sha"]
-            if await verdicts.recorded(ctx, sha, CONFIG_CONTEXT) is False:
+            if ctx.event_key in NEW_HEAD_EVENTS and await verdicts.recorded(ctx, sha, CONFIG_CONTEXT) is False:
                 ctx.assume_no_statuses_of_ours(sha)
             else:
                 ctx.prefetch_combined_status(sha)

@@ -142,9 +142,10 @@ async def recorded(ctx: "EventContext", sha: str, context: str) -> bool | None:
 
     Every evaluation of a pull request's head records the verdict of its `governance/config`
     status before posting any status. So with none recorded, the head carries no status of this
-    bot: the engine then posts without reading the head's statuses first (one request fewer for
-    each new head). A verdict lost (a power cut before its commit reached the disk) or pruned only
-    means statuses posted again with the same state.
+    bot: for the head an opened or synchronized pull request brings, the engine then posts without
+    reading the head's statuses first (one request fewer for each new head). Other events may
+    re-evaluate a head older than the verdicts kept, so they read. A verdict lost (a power cut
+    before its commit reached the disk) only means statuses posted again with the same state.
     """
     if not ctx.settings.public_url:
         return None

@@ -3,6 +3,7 @@ nothing; a head this bot never evaluated is not read first (its verdicts say so:
 
 from __future__ import annotations
 
+from bot.verdicts import verdicts
 from tests.payloads import pull_request_event
 
 REPO = "acme/widgets"
@@ -54,3 +55,15 @@ async def test_without_stored_verdicts_every_head_is_read_first(fake, bot):
     assert len(status_reads(fake, sha)) == 1
     await bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1))
     assert len(status_reads(fake, sha)) == 2 and len(status_posts(fake, sha)) == 2
+
+
+async def test_a_head_whose_verdicts_were_pruned_is_read_before_it_is_evaluated_again(fake, web_bot):
+    """Only an opened or synchronized pull request's head is taken as new: a later event may
+    re-evaluate a head older than the verdicts kept, and must not post its statuses again."""
+    sha = new_pr(fake)
+    await web_bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1))
+    async with web_bot.state.store.transaction() as conn:
+        await conn.execute(verdicts.delete())  # pruned, as after DELIVERY_RETENTION_DAYS
+    await web_bot.deliver_and_settle("pull_request", pull_request_event(fake, REPO, 1, "edited"))
+    assert len(status_reads(fake, sha)) == 1
+    assert len(status_posts(fake, sha)) == 2  # nothing written twice
