@@ -51,8 +51,9 @@ PR_AUTHOR = "dana"
 UNPACED = {"WRITES_PER_MINUTE": "1000000", "WRITES_PER_HOUR": "1000000"}
 
 # Settings the benchmark owns; inherited values would change what is measured.
-_OWNED_PREFIXES = ("GITHUB_", "DATABASE_URL", "PUBLIC_URL", "WORKERS", "WRITES_PER_MINUTE", "WRITES_PER_HOUR", "LOG_", "HOST", "PORT",
-                   "LEASE_SECONDS", "MAX_ATTEMPTS", "RETRY_BASE_SECONDS", "SHUTDOWN_GRACE_SECONDS", "MAX_BODY_BYTES")
+_OWNED_PREFIXES = ("GITHUB_", "DATABASE_URL", "PUBLIC_URL", "WORKERS", "WRITES_PER_MINUTE", "WRITES_PER_HOUR", "LOG_",
+                   "HOST", "PORT", "LEASE_SECONDS", "MAX_ATTEMPTS", "RETRY_BASE_SECONDS", "SHUTDOWN_GRACE_SECONDS",
+                   "MAX_BODY_BYTES")
 
 # What the server process runs: the probe rule registered (as tests/test_process.py does), optional
 # A/B experiments applied to the process's own copy of the code (bot/ is never edited), then `serve`.
@@ -65,7 +66,7 @@ EXPERIMENTS = {
     "no-pre-ping": "SQLite engine without pool_pre_ping (no SELECT 1 round trip on every connection checkout)",
     "quiet-logs": "LOG_LEVEL=WARNING instead of INFO",
     "slow-steps": "time every callback and task step the server's event loop runs; those over 2 ms go to "
-                  "slow-steps.txt in its work dir, with when they ended (printed by benches that look for it)",
+                  "slow-steps.txt in its work dir, with when they started (printed by benches that look for it)",
     "count-sql": "count the SQL statements the server runs, by text, into sql-counts.txt in its work dir "
                  "(printed by benches that look for it)",
 }

@@ -1,8 +1,9 @@
 """The App's private key, parsed once per process.
 
 Parsing an RSA key checks it, which costs about 35 ms of CPU. `serve` checks the key before it
-listens (settings validation), and every JWT after that signs with the key parsed then, so the
-first installation token does not parse it on the event loop while the first webhooks wait.
+accepts connections (settings validation), and every JWT after that signs with the key parsed
+then, so the first installation token does not parse it on the event loop while the first
+webhooks wait.
 """
 
 from __future__ import annotations

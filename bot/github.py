@@ -282,7 +282,7 @@ class GitHubApp:
         """The App key, parsed once. Given the PEM text, PyJWT parses and checks the RSA key on
         every signature: ~35 ms of CPU on the event loop per installation token, during which no
         webhook is answered. A parsed key signs in about 0.3 ms. `serve` parsed it already while
-        checking its settings, before listening (bot.app_key)."""
+        checking its settings, before accepting connections (bot.app_key)."""
         if self._signing_key is None:
             self._signing_key = parse_private_key(str(self.private_key))
         return self._signing_key

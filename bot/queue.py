@@ -196,7 +196,7 @@ class GroupCommit:
     async def rehearse(self, row: dict[str, Any]) -> None:
         """Run a batch's statements for `row` in a transaction that is rolled back: nothing is stored.
 
-        Before the port opens (`bot.server`): the first webhooks otherwise paid for compiling the
+        Before the server accepts connections (`bot.server`): the first webhooks otherwise paid for compiling the
         statements (SQLAlchemy caches each on first use) and starting the commit thread, all of them
         waiting on the first batch.
         """

@@ -268,7 +268,7 @@ def create_app(settings: Settings, rules: Sequence[Rule], *, github: GitHubApp |
         """
         # A database that is not up yet (restart, failover, compose start order) is waited for, not fatal.
         await state.store.create_schema_when_reachable()
-        try:  # before the port opens, so the first webhooks find their statements compiled
+        try:  # before connections are accepted, so the first webhooks find their statements compiled
             await state.queue.rehearse_intake()
         except Exception as exc:  # the database went away again: webhooks answer 503 until it is back
             log.warning("could not rehearse storing a webhook: %s", type(exc).__name__)

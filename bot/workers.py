@@ -163,7 +163,8 @@ class WorkerPool:
                 stopper.cancel()
             notified = waiter.done() and not waiter.cancelled() and waiter.result()
             if notified:
-                self._polling = None
+                if self._polling == index:
+                    self._polling = None
                 return
             if loop.time() - self._polled_at >= self.idle_poll * 0.9:  # nobody polled meanwhile
                 self._polled_at = loop.time()

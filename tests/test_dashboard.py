@@ -401,7 +401,7 @@ async def test_labels_people_took_off_are_listed_with_the_most_removed_first(fak
         _, html = await page(session, base)
         section = html[html.index('id="labels-removed"'):html.index('id="deliveries"')]
         assert "area/docs" in section and "#2" in section and "#1" not in section
-        assert "Most removed: area/docs ×1." in section
+        assert "Most removed of these: area/docs ×1." in section
         async with session.get(base + "/export/triage/labels-removed.json?removed_label=AREA/DOCS") as response:
             records = json.loads(await response.text())
         assert [(r["label"], r["repository"], r["number"]) for r in records] == [("area/docs", REPO, 2)]

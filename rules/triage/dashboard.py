@@ -50,7 +50,7 @@ async def panels(scope: Scope) -> list[Panel]:
                   search=[SearchField(name=SEARCH, label="Label")],
                   description="Labels a person removed from an issue or pull request; the triage rule never puts "
                               "them back there. A label removed often may need other keywords or paths."
-                              + (f" Most removed: {summary}." if summary else ""))]
+                              + (f" Most removed of these: {summary}." if summary else ""))]
 
 
 async def export(scope: Scope, panel: str) -> list[dict[str, Any]] | None:
