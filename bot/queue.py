@@ -196,9 +196,9 @@ class GroupCommit:
     async def rehearse(self, row: dict[str, Any]) -> None:
         """Run a batch's statements for `row` in a transaction that is rolled back: nothing is stored.
 
-        Before the server accepts connections (`bot.server`): the first webhooks otherwise paid for compiling the
-        statements (SQLAlchemy caches each on first use) and starting the commit thread, all of them
-        waiting on the first batch.
+        Before the server accepts connections (`bot.server`): the first webhooks otherwise paid for
+        compiling the statements (SQLAlchemy caches each on first use) and starting the commit
+        thread, all of them waiting on the first batch.
         """
         def rehearsal(conn: Connection) -> None:
             self.store_rows(conn, [row])
